@@ -1,0 +1,62 @@
+//! Sign in with email and password.
+
+use axum::extract::State;
+use axum::routing::post;
+use serde::Deserialize;
+use shared::auth::password;
+use shared::types::Email;
+use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Role};
+
+use crate::tokens::{self, Tokens};
+
+pub const OP: Operation = Operation::http(
+    "auth",
+    "auth-login",
+    "POST",
+    "/v1/auth/login",
+    Access::Public,
+    "Sign in with email and password",
+    || post(login),
+)
+.permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET])
+.memory(1024);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: Email,
+    pub password: String,
+}
+
+pub async fn login(State(app): State<App>, Json(req): Json<LoginRequest>) -> ApiResult<Json<Tokens>> {
+    // Which business the email belongs to is not known yet: the one explicit
+    // cross-tenant lookup, through a SECURITY DEFINER function.
+    let mut tx = app.db.system_tx().await?;
+    let account = sqlx::query!(
+        r#"SELECT user_id AS "user_id!", business_id AS "business_id!", password_hash, role AS "role!"
+           FROM auth_user_by_email($1)"#,
+        req.email.as_ref()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let stored_hash = account.as_ref().and_then(|a| a.password_hash.as_deref());
+    let valid = password::verify(&req.password, stored_hash).await;
+    let (Some(account), true) = (account, valid) else {
+        return Err(ApiError::unauthorized("email or password is wrong").with_code("INVALID_CREDENTIALS"));
+    };
+    let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
+    let auth = Auth { business_id: account.business_id, user_id: account.user_id, role };
+
+    let mut tx = app.db.tenant_tx(auth.business_id).await?;
+    let status = sqlx::query_scalar!("SELECT status FROM businesses WHERE id = $1", auth.business_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if status != "active" {
+        return Err(ApiError::forbidden("this business is suspended").with_code("BUSINESS_SUSPENDED"));
+    }
+    let tokens = tokens::issue(&app, &mut tx, &auth, None).await?;
+    tx.commit().await?;
+    Ok(Json(tokens))
+}

@@ -1,0 +1,48 @@
+//! The token pair handed out at registration and login: a short-lived signed access token
+//! and an opaque refresh token, stored only as its SHA-256.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shared::db::Tx;
+use shared::{ApiError, App, Auth};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Sign an access token and store a new refresh token (in `family`, or a new family).
+pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, family: Option<Uuid>) -> Result<Tokens, ApiError> {
+    let ttl = app.config.access_token_ttl;
+    let access_token = app.signing_keys().await?.issue(auth, ttl).map_err(ApiError::internal)?;
+
+    let mut secret = [0u8; 32];
+    rand::fill(&mut secret);
+    let refresh_token = URL_SAFE_NO_PAD.encode(secret);
+    let expires_at = chrono::Utc::now()
+        + chrono::Duration::from_std(app.config.refresh_token_ttl).map_err(ApiError::internal)?;
+    sqlx::query!(
+        "INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        Uuid::now_v7(),
+        auth.business_id,
+        auth.user_id,
+        family.unwrap_or_else(Uuid::now_v7),
+        hash(&refresh_token),
+        expires_at,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ttl.as_secs() })
+}
+
+pub fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}

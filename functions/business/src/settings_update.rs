@@ -1,0 +1,57 @@
+//! Change the booking settings. Absent fields stay as they are.
+
+use axum::extract::State;
+use axum::routing::patch;
+use serde::Deserialize;
+use shared::types::{Bounded, TimeZone};
+use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission};
+
+use crate::model::{self, Settings};
+
+pub const OP: Operation = Operation::http(
+    "business",
+    "business-settings-update",
+    "PATCH",
+    "/v1/business/settings",
+    Access::Owner,
+    "Change the booking settings",
+    || patch(handler),
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettings {
+    pub time_zone: Option<TimeZone>,
+    /// Up to 30 days.
+    pub min_notice_minutes: Option<Bounded<0, 43200>>,
+    /// Up to two years.
+    pub max_advance_days: Option<Bounded<1, 730>>,
+    pub slot_interval_minutes: Option<Bounded<5, 240>>,
+    pub cancellation_notice_minutes: Option<Bounded<0, 43200>>,
+}
+
+async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSettings>) -> ApiResult<Json<Settings>> {
+    auth.require(Permission::ManageBusiness)?;
+    let mut tx = app.db.tenant_tx(auth.business_id).await?;
+    sqlx::query!(
+        "UPDATE businesses SET
+            time_zone = COALESCE($2, time_zone),
+            min_notice_minutes = COALESCE($3, min_notice_minutes),
+            max_advance_days = COALESCE($4, max_advance_days),
+            slot_interval_minutes = COALESCE($5, slot_interval_minutes),
+            cancellation_notice_minutes = COALESCE($6, cancellation_notice_minutes),
+            updated_at = now()
+         WHERE id = $1",
+        auth.business_id,
+        req.time_zone.map(|z| z.name()),
+        req.min_notice_minutes.map(|v| v.get()),
+        req.max_advance_days.map(|v| v.get()),
+        req.slot_interval_minutes.map(|v| v.get()),
+        req.cancellation_notice_minutes.map(|v| v.get()),
+    )
+    .execute(&mut *tx)
+    .await?;
+    let settings = model::fetch_settings(&mut tx, auth.business_id).await?;
+    tx.commit().await?;
+    Ok(Json(settings))
+}

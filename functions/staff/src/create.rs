@@ -1,0 +1,62 @@
+//! Add a staff member. Honours `Idempotency-Key`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use shared::types::{Email, Name, Phone, Text};
+use shared::{Access, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use uuid::Uuid;
+
+use crate::model;
+
+const NAME: &str = "staff-create";
+
+pub const OP: Operation =
+    Operation::http("staff", NAME, "POST", "/v1/staff", Access::Owner, "Add a staff member", || post(handler));
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaff {
+    pub name: Name,
+    pub email: Email,
+    pub phone: Option<Phone>,
+    pub title: Option<Name>,
+    pub bio: Option<Text>,
+    pub location_id: Option<Uuid>,
+}
+
+async fn handler(
+    auth: Auth,
+    State(app): State<App>,
+    key: IdempotencyKey,
+    Json(req): Json<CreateStaff>,
+) -> ApiResult<Response> {
+    auth.require(Permission::ManageStaff)?;
+    let mut tx = app.db.tenant_tx(auth.business_id).await?;
+    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req).await? {
+        Ok(claim) => claim,
+        Err(replay) => return Ok(replay),
+    };
+    model::check_location(&mut tx, req.location_id).await?;
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        auth.business_id,
+        req.name.as_ref(),
+        req.email.as_ref(),
+        req.phone.as_ref().map(AsRef::as_ref),
+        req.title.as_ref().map(AsRef::as_ref).unwrap_or(""),
+        req.bio.as_ref().map(AsRef::as_ref).unwrap_or(""),
+        req.location_id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let staff = model::fetch(&mut tx, id).await?;
+    let response = claim.finish(&mut tx, StatusCode::CREATED, &staff).await?;
+    tx.commit().await?;
+    Ok(response)
+}

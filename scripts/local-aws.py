@@ -1,0 +1,44 @@
+"""Create, idempotently, the AWS resources the local fleet expects in moto."""
+
+import base64
+import json
+import os
+import secrets
+
+import boto3
+
+session = boto3.session.Session()
+kw = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"], "region_name": os.environ["AWS_REGION"]}
+
+sm = session.client("secretsmanager", **kw)
+secret_id = os.environ.get("JWT_SECRET_ID", "kairos/jwt-signing-keys")
+try:
+    sm.describe_secret(SecretId=secret_id)
+except sm.exceptions.ResourceNotFoundException:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    sm.create_secret(Name=secret_id, SecretString=json.dumps({"keys": [{"kid": "local-1", "secret": key}]}))
+
+sqs = session.client("sqs", **kw)
+dlq = sqs.create_queue(QueueName="kairos-notifications-dlq.fifo", Attributes={"FifoQueue": "true"})
+dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sqs.create_queue(
+    QueueName="kairos-notifications.fifo",
+    Attributes={
+        "FifoQueue": "true",
+        "ContentBasedDeduplication": "false",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+    },
+)
+
+ses = session.client("sesv2", **kw)
+sender = os.environ.get("EMAIL_FROM", "bookings@kairos.local")
+existing = [i["IdentityName"] for i in ses.list_email_identities().get("EmailIdentities", [])]
+if sender not in existing:
+    ses.create_email_identity(EmailIdentity=sender)
+
+s3 = session.client("s3", **kw)
+for bucket in ("kairos-photos-local", "kairos-exports-local"):
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except Exception:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})

@@ -1,0 +1,175 @@
+//! Who is calling: roles, the one permission matrix, and the identity extractor.
+//!
+//! Under API Gateway the Lambda authorizer (auth-authorizer) has already verified the
+//! token and put business, user and role into the request context; the local fleet runs
+//! the same verification in a layer and fills the same context, so `Auth` reads one place.
+
+pub mod password;
+pub mod token;
+
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Manager,
+    Staff,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Manager, Role::Staff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Manager => "manager",
+            Role::Staff => "staff",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// What an operation needs. Handlers ask for a permission, never for a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ViewBusiness,
+    ManageBusiness,
+    ViewLocations,
+    ManageLocations,
+    ViewStaff,
+    ManageStaff,
+    ViewServices,
+    ManageServices,
+}
+
+use Role::{Manager, Owner, Staff};
+
+/// The permission matrix: the only place that says which role may do what.
+pub const MATRIX: &[(Permission, &[Role])] = &[
+    (Permission::ViewBusiness, &[Owner, Manager, Staff]),
+    (Permission::ManageBusiness, &[Owner, Manager]),
+    (Permission::ViewLocations, &[Owner, Manager, Staff]),
+    (Permission::ManageLocations, &[Owner, Manager]),
+    (Permission::ViewStaff, &[Owner, Manager, Staff]),
+    (Permission::ManageStaff, &[Owner, Manager]),
+    (Permission::ViewServices, &[Owner, Manager, Staff]),
+    (Permission::ManageServices, &[Owner, Manager]),
+];
+
+impl Permission {
+    pub fn allows(self, role: Role) -> bool {
+        MATRIX.iter().any(|(p, roles)| *p == self && roles.contains(&role))
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Auth {
+    pub business_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+}
+
+impl Auth {
+    /// Refuse with 403 unless the caller's role has the permission.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if permission.allows(self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not do this ({permission:?})",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// The authorizer context this identity travels in (string values, as API Gateway
+    /// passes them through).
+    pub fn to_context(&self) -> HashMap<String, Value> {
+        HashMap::from([
+            ("business_id".to_owned(), Value::from(self.business_id.to_string())),
+            ("user_id".to_owned(), Value::from(self.user_id.to_string())),
+            ("role".to_owned(), Value::from(self.role.as_str())),
+        ])
+    }
+
+    pub fn from_context(fields: &HashMap<String, Value>) -> Option<Auth> {
+        let text = |k: &str| fields.get(k).and_then(Value::as_str);
+        Some(Auth {
+            business_id: text("business_id")?.parse().ok()?,
+            user_id: text("user_id")?.parse().ok()?,
+            role: Role::parse(text("role")?)?,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let fields = match parts.extensions.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
+            _ => None,
+        };
+        fields
+            .and_then(Auth::from_context)
+            .ok_or_else(|| ApiError::unauthorized("a valid bearer token is required"))
+    }
+}
+
+/// Put an identity into a request the way API Gateway does after the authorizer allowed
+/// it. Used by the local fleet's authorizer layer.
+pub fn attach_context(extensions: &mut http::Extensions, auth: &Auth) {
+    let ctx = serde_json::json!({
+        "http": {"method": "", "path": "", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": ""},
+        "authorizer": {"lambda": auth.to_context()},
+    });
+    match serde_json::from_value(ctx) {
+        Ok(ctx) => {
+            extensions.insert(RequestContext::ApiGatewayV2(ctx));
+        }
+        Err(e) => tracing::error!(error = %e, "could not build the request context"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_lists_every_permission_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (p, roles) in MATRIX {
+            assert!(seen.insert(*p), "{p:?} twice");
+            assert!(roles.contains(&Role::Owner), "owners may do everything: {p:?}");
+        }
+        assert!(!Permission::ManageStaff.allows(Role::Staff));
+        assert!(Permission::ViewStaff.allows(Role::Staff));
+    }
+
+    #[test]
+    fn context_round_trip() {
+        let auth = Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Manager };
+        assert_eq!(Auth::from_context(&auth.to_context()), Some(auth));
+        let mut ext = http::Extensions::new();
+        attach_context(&mut ext, &auth);
+        let Some(RequestContext::ApiGatewayV2(ctx)) = ext.request_context_ref() else {
+            panic!("no context")
+        };
+        assert_eq!(Auth::from_context(&ctx.authorizer.as_ref().unwrap().fields), Some(auth));
+    }
+}

@@ -1,0 +1,56 @@
+//! Configuration read once from the environment at cold start.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Full connection URL (local fleet, tests). Takes precedence over the secret.
+    pub database_url: Option<String>,
+    /// Secrets Manager id of the application role's credentials (RDS secret JSON).
+    pub database_secret_id: Option<String>,
+    /// Host to connect to when using the secret (the RDS Proxy endpoint).
+    pub database_host: Option<String>,
+    pub database_max_connections: u32,
+    pub database_acquire_timeout: Duration,
+    /// Secrets Manager id of the JWT signing keys.
+    pub jwt_secret_id: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Config {
+        Config {
+            database_url: var("DATABASE_URL"),
+            database_secret_id: var("DATABASE_SECRET_ID"),
+            database_host: var("DATABASE_HOST"),
+            // One Lambda instance serves one request at a time: two connections cover a
+            // handler plus the occasional concurrent helper query without hoarding the proxy.
+            database_max_connections: number("DATABASE_MAX_CONNECTIONS", 2),
+            database_acquire_timeout: Duration::from_millis(number(
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                3000,
+            )
+            .into()),
+            jwt_secret_id: var("JWT_SECRET_ID").unwrap_or_else(|| "kairos/jwt-signing-keys".into()),
+            access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900).into()),
+            refresh_token_ttl: Duration::from_secs(
+                number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into(),
+            ),
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn number(name: &str, default: u32) -> u32 {
+    match var(name) {
+        None => default,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            tracing::warn!(name, value = %v, default, "not a number, using the default");
+            default
+        }),
+    }
+}

@@ -1,0 +1,54 @@
+//! The Lambda entry: every binary's `main` is one call to [`serve`].
+//!
+//! `serve` is not generic, so lambda_http's and lambda_runtime's generic machinery is
+//! compiled once here, not once per binary: a binary costs a link.
+
+use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use axum::Router;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+use crate::app::App;
+use crate::operation::{Handler, Operation};
+use crate::telemetry;
+
+pub type Result = std::result::Result<(), lambda_runtime::Error>;
+
+/// Run one operation under the Lambda runtime until the sandbox is shut down.
+pub fn serve(op: &'static Operation) -> Result {
+    telemetry::init_lambda();
+    // A Lambda sandbox handles one event at a time: one thread is enough.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let app = App::from_env().await?;
+        tracing::info!(operation = op.name, "cold start complete");
+        match op.handler {
+            Handler::Http { .. } => lambda_http::run(router(op, app)).await,
+            Handler::Authorizer(decide) => {
+                lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
+                    let app = app.clone();
+                    async move { Ok::<_, lambda_runtime::Error>(decide(app, event.payload).await) }
+                }))
+                .await
+            }
+        }
+    })
+}
+
+/// The router that holds exactly this operation's route, with the common layers.
+pub fn router(op: &Operation, app: App) -> Router {
+    let mut router = Router::new();
+    if let Handler::Http { path, route, .. } = op.handler {
+        router = router.route(path, route());
+    }
+    with_common_layers(router.with_state(app))
+}
+
+/// Layers every HTTP surface has, in Lambda and in the local fleet alike.
+pub fn with_common_layers(router: Router) -> Router {
+    router
+        .fallback(|| async { crate::error::ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            crate::error::ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "method not allowed")
+        })
+        .layer(axum::middleware::from_fn(crate::request_id::layer))
+}

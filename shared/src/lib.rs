@@ -1,0 +1,27 @@
+//! The Kairos platform library: everything two operations would otherwise repeat.
+//!
+//! Configuration and secrets, the database pool and tenant transactions, the caller's
+//! identity, problem+json errors, input extractors that name the bad field, idempotency,
+//! operation descriptions (the source of `functions.json`) and the Lambda `serve` entry.
+
+pub mod app;
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod lambda;
+pub mod operation;
+pub mod page;
+pub mod request_id;
+pub mod secrets;
+pub mod telemetry;
+pub mod types;
+
+pub use app::App;
+pub use auth::{Auth, Permission, Role};
+pub use error::{ApiError, ApiResult};
+pub use extract::{IdempotencyKey, Json, Path, Query};
+pub use operation::{Access, Operation};

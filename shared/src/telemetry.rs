@@ -1,0 +1,14 @@
+//! Logging: JSON lines with the request id under Lambda, readable lines locally.
+
+/// Under Lambda: lambda_runtime's subscriber, which writes JSON when the function's log
+/// format is JSON (as the CDK app sets it) and carries the invocation's request id.
+pub fn init_lambda() {
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// Locally: compact human-readable lines, `RUST_LOG` to filter (default info).
+pub fn init_local() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,aws=warn"));
+    let _ = tracing_subscriber::fmt().compact().with_env_filter(filter).try_init();
+}

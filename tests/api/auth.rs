@@ -1,0 +1,153 @@
+use axum::http::StatusCode;
+use e2e::{PASSWORD, TestApp};
+use serde_json::json;
+use shared::auth::{Auth, Role};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn register_returns_business_user_and_tokens() {
+    let t = TestApp::spawn().await;
+    let res = t
+        .post("/v1/auth/register", None, json!({"business_name": "Anna's Studio", "email": "Anna@Example.com",
+            "password": PASSWORD, "time_zone": "Asia/Kolkata"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.body["business"]["slug"], "anna-s-studio");
+    assert_eq!(res.body["business"]["time_zone"], "Asia/Kolkata");
+    assert_eq!(res.body["user"]["email"], "anna@example.com");
+    assert_eq!(res.body["user"]["role"], "owner");
+    assert_eq!(res.body["expires_in"], 900);
+    assert!(res.body["refresh_token"].as_str().is_some_and(|s| s.len() >= 40));
+
+    // The password is stored as an argon2id hash, never as given.
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'anna@example.com'")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+
+    // The same name again gets another slug; the same email is refused.
+    let again = t
+        .post("/v1/auth/register", None, json!({"business_name": "Anna's Studio", "email": "other@example.com",
+            "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_ne!(again.body["business"]["slug"], "anna-s-studio");
+    let dup = t
+        .post("/v1/auth/register", None, json!({"business_name": "X", "email": "ANNA@example.com",
+            "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert_eq!(dup.code(), "EMAIL_TAKEN");
+    assert_eq!(dup.field(), "email");
+}
+
+#[tokio::test]
+async fn register_names_the_bad_field() {
+    let t = TestApp::spawn().await;
+    let ok = json!({"business_name": "B", "email": "b@example.com", "password": PASSWORD, "time_zone": "Europe/Berlin"});
+    for (field, value) in [
+        ("email", json!("not-an-email")),
+        ("password", json!("short")),
+        ("time_zone", json!("Mars/Base")),
+        ("business_name", json!("   ")),
+    ] {
+        let mut body = ok.clone();
+        body[field] = value;
+        let res = t.post("/v1/auth/register", None, body).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", res.body);
+        assert_eq!(res.code(), "VALIDATION_FAILED");
+        assert_eq!(res.field(), field);
+        assert_eq!(res.headers["content-type"], "application/problem+json");
+    }
+    let mut missing = ok.clone();
+    missing.as_object_mut().unwrap().remove("time_zone");
+    let res = t.post("/v1/auth/register", None, missing).await;
+    assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "time_zone"));
+}
+
+#[tokio::test]
+async fn login_checks_the_password() {
+    let t = TestApp::spawn().await;
+    let tenant = t.tenant("Login Co").await;
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(tenant.owner_id)
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+
+    let ok = t.post("/v1/auth/login", None, json!({"email": email.to_uppercase(), "password": PASSWORD})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let token = ok.body["access_token"].as_str().unwrap();
+    assert_eq!(t.get("/v1/auth/me", Some(token)).await.status, StatusCode::OK);
+
+    let wrong = t.post("/v1/auth/login", None, json!({"email": email, "password": "wrong-password-1"})).await;
+    assert_eq!((wrong.status, wrong.code()), (StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS"));
+    let unknown = t.post("/v1/auth/login", None, json!({"email": "nobody@example.com", "password": PASSWORD})).await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS"));
+    let bad = t.post("/v1/auth/login", None, json!({"email": "nobody", "password": PASSWORD})).await;
+    assert_eq!((bad.status, bad.field()), (StatusCode::UNPROCESSABLE_ENTITY, "email"));
+}
+
+#[tokio::test]
+async fn me_shows_the_callers_own_user_and_business() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Alpha").await;
+    let b = t.tenant("Beta").await;
+    let staff = t.member(&b, Role::Staff).await;
+
+    let me = t.get("/v1/auth/me", Some(&a.owner)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["business"]["id"], a.business_id.to_string());
+    assert_eq!(me.body["user"]["role"], "owner");
+
+    let me = t.get("/v1/auth/me", Some(&staff)).await;
+    assert_eq!(me.body["business"]["id"], b.business_id.to_string());
+    assert_eq!(me.body["user"]["role"], "staff");
+    assert!(!me.body["permissions"].as_array().unwrap().contains(&json!("ManageStaff")));
+
+    assert_eq!(t.get("/v1/auth/me", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn authorizer_refuses_bad_tokens_and_suspended_businesses() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Gamma").await;
+
+    for header in ["", "Bearer", "Bearer nonsense", "Basic abc"] {
+        let res = t.call(axum::http::Method::GET, "/v1/auth/me", None, None, &[("authorization", header)]).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{header:?}");
+    }
+    // A well-signed token for a business that does not exist.
+    let ghost = t.token_for(&Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner }).await;
+    assert_eq!(t.get("/v1/auth/me", Some(&ghost)).await.status, StatusCode::UNAUTHORIZED);
+
+    sqlx::query("UPDATE businesses SET status = 'suspended' WHERE id = $1")
+        .bind(a.business_id)
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    let res = t.get("/v1/auth/me", Some(&a.owner)).await;
+    assert_eq!((res.status, res.code()), (StatusCode::FORBIDDEN, "BUSINESS_SUSPENDED"));
+}
+
+#[tokio::test]
+async fn authorizer_lambda_answers_with_the_identity_as_context() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Delta").await;
+    let mut request: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
+        serde_json::from_value(json!({"version": "2.0", "type": "REQUEST", "routeKey": "GET /v1/auth/me",
+            "headers": {"authorization": format!("Bearer {}", a.owner)},
+            "requestContext": {"http": {"method": "GET", "path": "/v1/auth/me", "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "test"}}}))
+        .unwrap();
+    let allowed = auth::authorizer::decide(t.app.clone(), request.clone()).await;
+    assert!(allowed.is_authorized);
+    assert_eq!(allowed.context["business_id"], a.business_id.to_string());
+    assert_eq!(allowed.context["role"], "owner");
+
+    request.headers.insert("authorization", "Bearer forged".parse().unwrap());
+    let denied = auth::authorizer::decide(t.app.clone(), request).await;
+    assert!(!denied.is_authorized);
+    assert!(denied.context.is_null());
+}

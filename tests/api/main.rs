@@ -1,0 +1,11 @@
+//! HTTP-level tests of every operation through the local fleet's router: happy path,
+//! invalid input (422 naming the field), another tenant's id (404), a role that may not
+//! (403), plus the platform behaviour they share.
+
+mod auth;
+mod business;
+mod locations;
+mod platform;
+mod rls;
+mod services;
+mod staff;

@@ -1,0 +1,279 @@
+//! Test support: a fresh database per test (copied from a migrated template), the local
+//! fleet's router in process, and helpers to register businesses and call routes.
+//!
+//! Needs PostgreSQL (`KAIROS_PG_HOST`/`KAIROS_PG_PORT`, default 127.0.0.1:5432, trust
+//! auth for `postgres` and `kairos_app`) and moto (`AWS_ENDPOINT_URL`); `scripts/test`
+//! provides both.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use base64::Engine;
+use serde_json::{Value, json};
+use shared::auth::{Auth, Role};
+use shared::config::Config;
+use shared::db::{Db, MIGRATOR};
+use shared::App;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Executor, PgPool};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "test-password-123";
+
+pub fn pg_url(user: &str, database: &str) -> String {
+    let host = std::env::var("KAIROS_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port = std::env::var("KAIROS_PG_PORT").unwrap_or_else(|_| "5432".into());
+    format!("postgres://{user}@{host}:{port}/{database}")
+}
+
+/// The template database for this set of migrations, created once (across processes too).
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let mut checksum = sha2::Sha256::default();
+            for m in MIGRATOR.iter() {
+                sha2::Digest::update(&mut checksum, &m.checksum);
+            }
+            let hash = sha2::Digest::finalize(checksum);
+            let name = format!("kairos_tpl_{}", &hex(&hash)[..16]);
+            let admin = connect_admin("postgres").await;
+            // Serialize template creation between test processes.
+            let mut conn = admin.acquire().await.expect("admin connection");
+            conn.execute("SELECT pg_advisory_lock(727274)").await.expect("advisory lock");
+            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut *conn)
+                .await
+                .expect("pg_database");
+            if !exists {
+                shared::db::migrate(&pg_url("postgres", &name)).await.expect("migrate template");
+            }
+            conn.execute("SELECT pg_advisory_unlock(727274)").await.expect("advisory unlock");
+            name
+        })
+        .await
+}
+
+async fn connect_admin(database: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&pg_url("postgres", database))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {} not reachable ({e}); run scripts/test", pg_url("postgres", database)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh database copied from `template` (the migrated schema), dropped on drop.
+pub struct TestDb {
+    pub name: String,
+    /// Superuser connection: bypasses RLS, for arranging and inspecting.
+    pub admin: PgPool,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let template = template().await;
+        let name = format!("kairos_test_{}", Uuid::new_v4().simple());
+        let server = connect_admin("postgres").await;
+        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&server)
+            .await
+            .expect("create test database");
+        server.close().await;
+        let admin = connect_admin(&name).await;
+        TestDb { name, admin }
+    }
+
+    /// The URL the functions use: the unprivileged application role.
+    pub fn app_url(&self) -> String {
+        pg_url("kairos_app", &self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async; a short-lived thread with its own runtime removes the
+        // database so test runs do not pile them up.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&pg_url("postgres", "postgres")).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The JWT signing secret in moto, created if missing. Returns its id.
+pub async fn ensure_signing_secret() -> String {
+    static DONE: OnceCell<String> = OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let id = std::env::var("JWT_SECRET_ID").unwrap_or_else(|_| "kairos/jwt-signing-keys".into());
+        if std::env::var("AWS_ENDPOINT_URL").is_err() {
+            panic!("AWS_ENDPOINT_URL is not set: the tests read secrets from moto; run scripts/test");
+        }
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let client = aws_sdk_secretsmanager::Client::new(&config);
+        if client.describe_secret().secret_id(&id).send().await.is_err() {
+            let mut key = [0u8; 32];
+            rand::fill(&mut key);
+            let value = json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
+            // Another test process may have created it meanwhile; either way it exists after.
+            let _ = client.create_secret().name(&id).secret_string(value.to_string()).send().await;
+        }
+        id
+    })
+    .await
+    .clone()
+}
+
+/// The local fleet over a fresh database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub app: App,
+    pub router: Router,
+}
+
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Res {
+    /// The problem's `code`, for error responses.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+    pub fn field(&self) -> &str {
+        self.body["field"].as_str().unwrap_or_default()
+    }
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.body)).to_owned()
+    }
+}
+
+/// A registered business with its owner signed in.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub business_id: Uuid,
+    pub slug: String,
+    pub owner_id: Uuid,
+    pub owner: String,
+}
+
+pub fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(shared::telemetry::init_local);
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        init_logs();
+        let jwt_secret_id = ensure_signing_secret().await;
+        let db = TestDb::new().await;
+        let mut config = Config::from_env();
+        config.database_url = Some(db.app_url());
+        config.database_max_connections = 20;
+        config.jwt_secret_id = jwt_secret_id;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.database_max_connections)
+            .connect_lazy(&db.app_url())
+            .expect("app pool");
+        let app = App::new(config, Db::from_pool(pool));
+        let router = local::router(app.clone());
+        TestApp { db, app, router }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Res {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.expect("body");
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+        Res { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.call(Method::GET, path, token, None, &[]).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.call(Method::POST, path, token, Some(body), &[]).await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.call(Method::PATCH, path, token, Some(body), &[]).await
+    }
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.call(Method::PUT, path, token, Some(body), &[]).await
+    }
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        self.call(Method::DELETE, path, token, None, &[]).await
+    }
+
+    /// Register a business through the API.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let email = format!("owner-{}@example.com", Uuid::new_v4().simple());
+        let res = self
+            .post("/v1/auth/register", None, json!({"business_name": name, "email": email, "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "register: {}", res.body);
+        Tenant {
+            business_id: res.body["business"]["id"].as_str().and_then(|s| s.parse().ok()).expect("business id"),
+            slug: res.body["business"]["slug"].as_str().expect("slug").to_owned(),
+            owner_id: res.body["user"]["id"].as_str().and_then(|s| s.parse().ok()).expect("user id"),
+            owner: res.body["access_token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// A signed-in user with `role` in the tenant's business (inserted directly, then
+    /// logged in through the API).
+    pub async fn member(&self, tenant: &Tenant, role: Role) -> String {
+        let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
+        let hash = shared::auth::password::hash(PASSWORD).await.expect("hash");
+        sqlx::query("INSERT INTO users (id, business_id, email, password_hash, role) VALUES ($1, $2, $3, $4, $5)")
+            .bind(Uuid::now_v7())
+            .bind(tenant.business_id)
+            .bind(&email)
+            .bind(hash)
+            .bind(role.as_str())
+            .execute(&self.db.admin)
+            .await
+            .expect("insert member");
+        let res = self.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(res.status, StatusCode::OK, "login: {}", res.body);
+        res.body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// A token for an identity, signed with the real keys (for tokens the API would not
+    /// hand out, such as for a user that does not exist).
+    pub async fn token_for(&self, auth: &Auth) -> String {
+        let keys = self.app.signing_keys().await.expect("keys");
+        keys.issue(auth, std::time::Duration::from_secs(300)).expect("token")
+    }
+}
