@@ -1,0 +1,140 @@
+//! Every built Lambda binary boots under a local Lambda Runtime API, takes its fixture
+//! event from events-fixtures/, and answers as expected: the real `bootstrap`s work, not
+//! only the library functions. Needs `cargo build --workspace --bins` first (scripts/test
+//! does it).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use e2e::{TestDb, ensure_signing_secret};
+use serde_json::Value;
+use shared::auth::{Auth, Role};
+use tokio::sync::{Mutex, mpsc};
+
+const BUSINESS: &str = "01900000-0000-7000-8000-00000000000a";
+const OWNER: &str = "01900000-0000-7000-8000-0000000000a1";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").to_path_buf()
+}
+
+/// The binaries sit next to this test's `deps/` directory.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent().and_then(Path::parent).expect("target profile dir").join(name)
+}
+
+/// The minimal Lambda Runtime API: hands out one event, then collects the answer.
+#[derive(Clone)]
+struct Runtime {
+    event: Arc<Mutex<Option<String>>>,
+    answers: mpsc::Sender<(String, Value)>,
+}
+
+async fn next(State(rt): State<Runtime>) -> Result<(HeaderMap, String), StatusCode> {
+    let Some(event) = rt.event.lock().await.take() else {
+        // No second event: hold the long poll as Lambda does between invocations.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return Err(StatusCode::GONE);
+    };
+    let mut headers = HeaderMap::new();
+    let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + Duration::from_secs(30);
+    headers.insert("lambda-runtime-aws-request-id", "fixture-invocation".parse().unwrap());
+    headers.insert("lambda-runtime-deadline-ms", deadline.as_millis().to_string().parse().unwrap());
+    headers.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:eu-central-1:123456789012:function:fixture".parse().unwrap());
+    headers.insert("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".parse().unwrap());
+    Ok((headers, event))
+}
+
+async fn response(State(rt): State<Runtime>, body: String) -> StatusCode {
+    let _ = rt.answers.send(("response".into(), serde_json::from_str(&body).unwrap_or(Value::String(body)))).await;
+    StatusCode::ACCEPTED
+}
+
+async fn error(State(rt): State<Runtime>, body: String) -> StatusCode {
+    let _ = rt.answers.send(("error".into(), Value::String(body))).await;
+    StatusCode::ACCEPTED
+}
+
+/// Run one binary on one event; returns what it posted back.
+async fn invoke(name: &str, event: String, database_url: &str, jwt_secret_id: &str) -> (String, Value) {
+    let (tx, mut rx) = mpsc::channel(4);
+    let rt = Runtime { event: Arc::new(Mutex::new(Some(event))), answers: tx };
+    let api = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(error))
+        .with_state(rt);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, api).await });
+
+    let path = binary(name);
+    assert!(path.is_file(), "{} is not built: run `cargo build --workspace --bins`", path.display());
+    let mut child = tokio::process::Command::new(&path)
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("DATABASE_URL", database_url)
+        .env("JWT_SECRET_ID", jwt_secret_id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn binary");
+    let answer = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await;
+    let _ = child.kill().await;
+    server.abort();
+    answer.unwrap_or_else(|_| panic!("{name} did not answer within 60 s")).expect("an answer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_binary_answers_its_fixture() {
+    e2e::init_logs();
+    let jwt_secret_id = ensure_signing_secret().await;
+    let seed = std::fs::read_to_string(root().join("events-fixtures/seed.sql")).expect("seed.sql");
+    let password_hash = shared::auth::password::hash("fixture-password").await.expect("hash");
+    let keys = shared::auth::token::SigningKeys::from_secret_json(&shared::secrets::get_string(&jwt_secret_id).await.expect("secret"))
+        .expect("keys");
+    let owner = Auth { business_id: BUSINESS.parse().unwrap(), user_id: OWNER.parse().unwrap(), role: Role::Owner };
+    let token = keys.issue(&owner, Duration::from_secs(600)).expect("token");
+
+    let mut failures = Vec::new();
+    for op in local::operations() {
+        // A fresh database per binary, so deletes and updates do not affect the next one.
+        let db = TestDb::new().await;
+        sqlx::raw_sql(&seed).execute(&db.admin).await.expect("seed");
+        sqlx::query("UPDATE users SET password_hash = $1").bind(&password_hash).execute(&db.admin).await.expect("password");
+
+        let fixture = std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
+        let event = fixture.replace("{{access_token}}", &token);
+        let (kind, answer) = invoke(op.name, event, &db.app_url(), &jwt_secret_id).await;
+
+        let ok = match op.http_route() {
+            Some((method, _, _)) => {
+                let expected = match (method, op.name) {
+                    (_, "auth-login") => 200,
+                    ("POST", _) => 201,
+                    ("DELETE", _) => 204,
+                    _ => 200,
+                };
+                let body_is_json = answer["body"].as_str().is_none_or(|b| b.is_empty() || serde_json::from_str::<Value>(b).is_ok());
+                kind == "response" && answer["statusCode"] == expected && body_is_json
+            }
+            None => kind == "response" && answer["isAuthorized"] == true && answer["context"]["business_id"] == BUSINESS,
+        };
+        if !ok {
+            failures.push(format!("{}: {kind} {answer}", op.name));
+        }
+    }
+    assert!(failures.is_empty(), "binaries that did not answer as expected:\n{}", failures.join("\n"));
+}

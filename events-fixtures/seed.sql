@@ -1,0 +1,9 @@
+-- The data the fixtures refer to, loaded into a fresh database before each binary runs.
+-- The owner's password hash is set by the test (argon2id of "fixture-password").
+INSERT INTO businesses (id, name, slug, time_zone) VALUES ('01900000-0000-7000-8000-00000000000a', 'Fixture Studio', 'fixture-studio', 'Europe/Berlin');
+INSERT INTO users (id, business_id, email, name, role) VALUES ('01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-00000000000a', 'owner@fixture.test', 'Fiona Fixture', 'owner');
+INSERT INTO locations (id, business_id, name, city, country) VALUES ('01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-00000000000a', 'Mitte', 'Berlin', 'DE');
+INSERT INTO staff (id, business_id, name, email, location_id) VALUES ('01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-00000000000a', 'Alex Schmidt', 'alex@fixture.test', '01900000-0000-7000-8000-0000000000c1');
+INSERT INTO services (id, business_id, name, duration_minutes, price_amount, price_currency)
+    VALUES ('01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-00000000000a', 'Haircut', 30, 3500, 'EUR');
+INSERT INTO service_staff (business_id, service_id, staff_id) VALUES ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1');
