@@ -44,10 +44,14 @@ async fn next(State(rt): State<Runtime>) -> Result<(HeaderMap, String), StatusCo
         return Err(StatusCode::GONE);
     };
     let mut headers = HeaderMap::new();
-    let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + Duration::from_secs(30);
+    let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+        + Duration::from_secs(30);
     headers.insert("lambda-runtime-aws-request-id", "fixture-invocation".parse().unwrap());
     headers.insert("lambda-runtime-deadline-ms", deadline.as_millis().to_string().parse().unwrap());
-    headers.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:eu-central-1:123456789012:function:fixture".parse().unwrap());
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:eu-central-1:123456789012:function:fixture".parse().unwrap(),
+    );
     headers.insert("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".parse().unwrap());
     Ok((headers, event))
 }
@@ -103,8 +107,10 @@ async fn every_binary_answers_its_fixture() {
     let jwt_secret_id = ensure_signing_secret().await;
     let seed = std::fs::read_to_string(root().join("events-fixtures/seed.sql")).expect("seed.sql");
     let password_hash = shared::auth::password::hash("fixture-password").await.expect("hash");
-    let keys = shared::auth::token::SigningKeys::from_secret_json(&shared::secrets::get_string(&jwt_secret_id).await.expect("secret"))
-        .expect("keys");
+    let keys = shared::auth::token::SigningKeys::from_secret_json(
+        &shared::secrets::get_string(&jwt_secret_id).await.expect("secret"),
+    )
+    .expect("keys");
     let owner = Auth { business_id: BUSINESS.parse().unwrap(), user_id: OWNER.parse().unwrap(), role: Role::Owner };
     let token = keys.issue(&owner, Duration::from_secs(600)).expect("token");
 
@@ -113,9 +119,14 @@ async fn every_binary_answers_its_fixture() {
         // A fresh database per binary, so deletes and updates do not affect the next one.
         let db = TestDb::new().await;
         sqlx::raw_sql(&seed).execute(&db.admin).await.expect("seed");
-        sqlx::query("UPDATE users SET password_hash = $1").bind(&password_hash).execute(&db.admin).await.expect("password");
+        sqlx::query("UPDATE users SET password_hash = $1")
+            .bind(&password_hash)
+            .execute(&db.admin)
+            .await
+            .expect("password");
 
-        let fixture = std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
+        let fixture =
+            std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
         let event = fixture.replace("{{access_token}}", &token);
         let (kind, answer) = invoke(op.name, event, &db.app_url(), &jwt_secret_id).await;
 
@@ -127,10 +138,13 @@ async fn every_binary_answers_its_fixture() {
                     ("DELETE", _) => 204,
                     _ => 200,
                 };
-                let body_is_json = answer["body"].as_str().is_none_or(|b| b.is_empty() || serde_json::from_str::<Value>(b).is_ok());
+                let body_is_json =
+                    answer["body"].as_str().is_none_or(|b| b.is_empty() || serde_json::from_str::<Value>(b).is_ok());
                 kind == "response" && answer["statusCode"] == expected && body_is_json
             }
-            None => kind == "response" && answer["isAuthorized"] == true && answer["context"]["business_id"] == BUSINESS,
+            None => {
+                kind == "response" && answer["isAuthorized"] == true && answer["context"]["business_id"] == BUSINESS
+            }
         };
         if !ok {
             failures.push(format!("{}: {kind} {answer}", op.name));

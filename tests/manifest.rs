@@ -45,10 +45,19 @@ fn every_operation_has_a_binary_and_a_fixture_and_vice_versa() {
             assert!(routes.insert((method, path)), "{method} {path} is served twice");
         }
         let bin = root.join(format!("functions/{}/src/bin/{}.rs", op.domain, op.name));
-        let source = std::fs::read_to_string(&bin).unwrap_or_else(|_| panic!("{} has no binary at {}", op.name, bin.display()));
-        assert!(source.contains("shared::lambda::serve("), "{} must be a one-line call to shared::lambda::serve", bin.display());
+        let source =
+            std::fs::read_to_string(&bin).unwrap_or_else(|_| panic!("{} has no binary at {}", op.name, bin.display()));
+        assert!(
+            source.contains("shared::lambda::serve("),
+            "{} must be a one-line call to shared::lambda::serve",
+            bin.display()
+        );
         assert!(source.lines().count() <= 3, "{} must stay a one-line main", bin.display());
-        assert!(root.join(format!("events-fixtures/{}.json", op.name)).is_file(), "{} has no fixture in events-fixtures/", op.name);
+        assert!(
+            root.join(format!("events-fixtures/{}.json", op.name)).is_file(),
+            "{} has no fixture in events-fixtures/",
+            op.name
+        );
     }
 
     let mut binaries = BTreeSet::new();

@@ -9,7 +9,5 @@ static SDK_CONFIG: OnceCell<aws_config::SdkConfig> = OnceCell::const_new();
 
 /// The SDK configuration, loaded once per process (cold start).
 pub async fn sdk_config() -> &'static aws_config::SdkConfig {
-    SDK_CONFIG
-        .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
-        .await
+    SDK_CONFIG.get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load()).await
 }

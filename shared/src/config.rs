@@ -27,16 +27,10 @@ impl Config {
             // One Lambda instance serves one request at a time: two connections cover a
             // handler plus the occasional concurrent helper query without hoarding the proxy.
             database_max_connections: number("DATABASE_MAX_CONNECTIONS", 2),
-            database_acquire_timeout: Duration::from_millis(number(
-                "DATABASE_ACQUIRE_TIMEOUT_MS",
-                3000,
-            )
-            .into()),
+            database_acquire_timeout: Duration::from_millis(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3000).into()),
             jwt_secret_id: var("JWT_SECRET_ID").unwrap_or_else(|| "kairos/jwt-signing-keys".into()),
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900).into()),
-            refresh_token_ttl: Duration::from_secs(
-                number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into(),
-            ),
+            refresh_token_ttl: Duration::from_secs(number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into()),
         }
     }
 }

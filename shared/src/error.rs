@@ -119,8 +119,20 @@ impl IntoResponse for ApiError {
 const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     // (constraint, status, code, field, detail)
     ("users_email_key", StatusCode::CONFLICT, "EMAIL_TAKEN", "email", "this email is already registered"),
-    ("staff_business_email_key", StatusCode::CONFLICT, "ALREADY_EXISTS", "email", "a staff member with this email exists"),
-    ("service_staff_staff_fkey", StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "staff_ids", "unknown staff member"),
+    (
+        "staff_business_email_key",
+        StatusCode::CONFLICT,
+        "ALREADY_EXISTS",
+        "email",
+        "a staff member with this email exists",
+    ),
+    (
+        "service_staff_staff_fkey",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_FAILED",
+        "staff_ids",
+        "unknown staff member",
+    ),
     ("staff_location_fkey", StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "location_id", "unknown location"),
 ];
 
@@ -136,9 +148,7 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::Database(db) => {
                 let constraint = db.constraint().unwrap_or_default();
                 tracing::info!(code = ?db.code(), constraint, message = db.message(), "database refused");
-                if let Some((_, status, code, field, detail)) =
-                    CONSTRAINTS.iter().find(|c| c.0 == constraint)
-                {
+                if let Some((_, status, code, field, detail)) = CONSTRAINTS.iter().find(|c| c.0 == constraint) {
                     return ApiError::new(*status, code, *detail).with_field(*field);
                 }
                 match db.code().as_deref() {

@@ -48,7 +48,11 @@ pub fn with_common_layers(router: Router) -> Router {
     router
         .fallback(|| async { crate::error::ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
-            crate::error::ApiError::new(http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "method not allowed")
+            crate::error::ApiError::new(
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "method not allowed",
+            )
         })
         .layer(axum::middleware::from_fn(crate::request_id::layer))
 }

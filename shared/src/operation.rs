@@ -54,10 +54,8 @@ pub const DATABASE_SECRET: AwsPermission =
 pub const JWT_SECRET: AwsPermission =
     AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:jwt-signing-keys" };
 
-pub type AuthorizerFn = fn(
-    App,
-    ApiGatewayV2CustomAuthorizerV2Request,
-) -> BoxFuture<'static, ApiGatewayV2CustomAuthorizerSimpleResponse>;
+pub type AuthorizerFn =
+    fn(App, ApiGatewayV2CustomAuthorizerV2Request) -> BoxFuture<'static, ApiGatewayV2CustomAuthorizerSimpleResponse>;
 
 /// What runs the operation.
 #[derive(Clone, Copy)]
@@ -100,7 +98,12 @@ impl Operation {
         }
     }
 
-    pub const fn authorizer(domain: &'static str, name: &'static str, summary: &'static str, f: AuthorizerFn) -> Operation {
+    pub const fn authorizer(
+        domain: &'static str,
+        name: &'static str,
+        summary: &'static str,
+        f: AuthorizerFn,
+    ) -> Operation {
         Operation {
             name,
             domain,

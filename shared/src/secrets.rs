@@ -10,10 +10,7 @@ use crate::aws::sdk_config;
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("could not read secret {id}: {source}")]
-    Fetch {
-        id: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    Fetch { id: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("secret {id} has no string value")]
     Empty { id: String },
     #[error("secret {id} is not the expected JSON: {source}")]

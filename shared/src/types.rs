@@ -103,8 +103,7 @@ string_type!(Phone);
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Phone, String> {
-        let value: String =
-            raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let value: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
         let digits = value.strip_prefix('+').unwrap_or("");
         if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Phone(value))
@@ -175,7 +174,11 @@ impl Locale {
         };
         let lang_ok = (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
         let region_ok = region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()));
-        if lang_ok && region_ok { Ok(Locale(raw.to_owned())) } else { Err("must be a language tag such as en or de-DE".into()) }
+        if lang_ok && region_ok {
+            Ok(Locale(raw.to_owned()))
+        } else {
+            Err("must be a language tag such as en or de-DE".into())
+        }
     }
 }
 
@@ -235,7 +238,7 @@ impl MinorUnits {
 impl TryFrom<i64> for MinorUnits {
     type Error = String;
     fn try_from(value: i64) -> Result<Self, String> {
-        if (0..=100_000_000_00).contains(&value) {
+        if (0..=10_000_000_000).contains(&value) {
             Ok(MinorUnits(value))
         } else {
             Err("must be between 0 and 10000000000 minor units".into())

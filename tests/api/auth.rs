@@ -8,8 +8,12 @@ use uuid::Uuid;
 async fn register_returns_business_user_and_tokens() {
     let t = TestApp::spawn().await;
     let res = t
-        .post("/v1/auth/register", None, json!({"business_name": "Anna's Studio", "email": "Anna@Example.com",
-            "password": PASSWORD, "time_zone": "Asia/Kolkata"}))
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"business_name": "Anna's Studio", "email": "Anna@Example.com",
+            "password": PASSWORD, "time_zone": "Asia/Kolkata"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["business"]["slug"], "anna-s-studio");
@@ -28,14 +32,22 @@ async fn register_returns_business_user_and_tokens() {
 
     // The same name again gets another slug; the same email is refused.
     let again = t
-        .post("/v1/auth/register", None, json!({"business_name": "Anna's Studio", "email": "other@example.com",
-            "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"business_name": "Anna's Studio", "email": "other@example.com",
+            "password": PASSWORD, "time_zone": "Europe/Berlin"}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_ne!(again.body["business"]["slug"], "anna-s-studio");
     let dup = t
-        .post("/v1/auth/register", None, json!({"business_name": "X", "email": "ANNA@example.com",
-            "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"business_name": "X", "email": "ANNA@example.com",
+            "password": PASSWORD, "time_zone": "Europe/Berlin"}),
+        )
         .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.code(), "EMAIL_TAKEN");
@@ -45,7 +57,8 @@ async fn register_returns_business_user_and_tokens() {
 #[tokio::test]
 async fn register_names_the_bad_field() {
     let t = TestApp::spawn().await;
-    let ok = json!({"business_name": "B", "email": "b@example.com", "password": PASSWORD, "time_zone": "Europe/Berlin"});
+    let ok =
+        json!({"business_name": "B", "email": "b@example.com", "password": PASSWORD, "time_zone": "Europe/Berlin"});
     for (field, value) in [
         ("email", json!("not-an-email")),
         ("password", json!("short")),

@@ -16,7 +16,11 @@ async fn business_profile_get_and_update() {
     assert_eq!(res.body["time_zone"], "Europe/Berlin");
 
     let res = t
-        .patch("/v1/business", Some(&a.owner), json!({"name": "Profile A+", "website": "https://a.example", "phone": "+49 30 1234567"}))
+        .patch(
+            "/v1/business",
+            Some(&a.owner),
+            json!({"name": "Profile A+", "website": "https://a.example", "phone": "+49 30 1234567"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["name"], "Profile A+");
@@ -50,15 +54,26 @@ async fn booking_settings_get_and_update() {
     assert_eq!(res.body["slot_interval_minutes"], 15);
 
     let res = t
-        .patch("/v1/business/settings", Some(&manager), json!({"time_zone": "America/New_York", "min_notice_minutes": 120,
-            "max_advance_days": 30, "slot_interval_minutes": 30, "cancellation_notice_minutes": 60}))
+        .patch(
+            "/v1/business/settings",
+            Some(&manager),
+            json!({"time_zone": "America/New_York", "min_notice_minutes": 120,
+            "max_advance_days": 30, "slot_interval_minutes": 30, "cancellation_notice_minutes": 60}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(res.body, json!({"time_zone": "America/New_York", "min_notice_minutes": 120, "max_advance_days": 30,
-        "slot_interval_minutes": 30, "cancellation_notice_minutes": 60}));
+    assert_eq!(
+        res.body,
+        json!({"time_zone": "America/New_York", "min_notice_minutes": 120, "max_advance_days": 30,
+        "slot_interval_minutes": 30, "cancellation_notice_minutes": 60})
+    );
 
-    for (field, value) in [("slot_interval_minutes", json!(0)), ("max_advance_days", json!(1000)),
-                           ("time_zone", json!("Berlin")), ("min_notice_minutes", json!("soon"))] {
+    for (field, value) in [
+        ("slot_interval_minutes", json!(0)),
+        ("max_advance_days", json!(1000)),
+        ("time_zone", json!("Berlin")),
+        ("min_notice_minutes", json!("soon")),
+    ] {
         let res = t.patch("/v1/business/settings", Some(&a.owner), json!({ field: value })).await;
         assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", res.body);
     }

@@ -10,8 +10,12 @@ async fn locations_create_list_update_amenities_delete() {
     let staff = t.member(&a, Role::Staff).await;
 
     let res = t
-        .post("/v1/locations", Some(&a.owner), json!({"name": "Mitte", "city": "Berlin", "country": "de",
-            "amenities": ["wifi", "parking", "wifi"]}))
+        .post(
+            "/v1/locations",
+            Some(&a.owner),
+            json!({"name": "Mitte", "city": "Berlin", "country": "de",
+            "amenities": ["wifi", "parking", "wifi"]}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["country"], "DE");
@@ -27,11 +31,15 @@ async fn locations_create_list_update_amenities_delete() {
     assert_eq!(page2.body["data"][0]["name"], "Kreuzberg");
     assert_eq!(page2.body["next_cursor"], serde_json::Value::Null);
 
-    let res = t.patch(&format!("/v1/locations/{id}"), Some(&a.owner), json!({"name": "Berlin Mitte", "phone": "+4930999999"})).await;
+    let res = t
+        .patch(&format!("/v1/locations/{id}"), Some(&a.owner), json!({"name": "Berlin Mitte", "phone": "+4930999999"}))
+        .await;
     assert_eq!((res.status, &res.body["name"]), (StatusCode::OK, &json!("Berlin Mitte")));
     assert_eq!(res.body["city"], "Berlin");
 
-    let res = t.put(&format!("/v1/locations/{id}/amenities"), Some(&a.owner), json!({"amenities": ["wheelchair_access"]})).await;
+    let res = t
+        .put(&format!("/v1/locations/{id}/amenities"), Some(&a.owner), json!({"amenities": ["wheelchair_access"]}))
+        .await;
     assert_eq!((res.status, &res.body["amenities"]), (StatusCode::OK, &json!(["wheelchair_access"])));
 
     assert_eq!(t.delete(&format!("/v1/locations/{id}"), Some(&a.owner)).await.status, StatusCode::NO_CONTENT);
@@ -63,16 +71,29 @@ async fn locations_refuse_bad_input_other_tenants_and_staff() {
     let res = t.patch(&format!("/v1/locations/{id}"), Some(&b.owner), json!({"name": "Hijacked"})).await;
     assert_eq!((res.status, res.code()), (StatusCode::NOT_FOUND, "NOT_FOUND"));
     assert!(!res.body.to_string().contains("Mitte"));
-    assert_eq!(t.put(&format!("/v1/locations/{id}/amenities"), Some(&b.owner), json!({"amenities": []})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.put(&format!("/v1/locations/{id}/amenities"), Some(&b.owner), json!({"amenities": []})).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(t.delete(&format!("/v1/locations/{id}"), Some(&b.owner)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(t.get("/v1/locations", Some(&b.owner)).await.body["data"], json!([]));
 
     // Staff may look but not change.
     assert_eq!(t.get("/v1/locations", Some(&staff)).await.status, StatusCode::OK);
     assert_eq!(t.post("/v1/locations", Some(&staff), json!({"name": "Mine"})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.patch(&format!("/v1/locations/{id}"), Some(&staff), json!({"name": "Mine"})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.put(&format!("/v1/locations/{id}/amenities"), Some(&staff), json!({"amenities": []})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.patch(&format!("/v1/locations/{id}"), Some(&staff), json!({"name": "Mine"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.put(&format!("/v1/locations/{id}/amenities"), Some(&staff), json!({"amenities": []})).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.delete(&format!("/v1/locations/{id}"), Some(&staff)).await.status, StatusCode::FORBIDDEN);
-    let name: String = sqlx::query_scalar("SELECT name FROM locations WHERE id = $1::uuid").bind(&id).fetch_one(&t.db.admin).await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT name FROM locations WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
     assert_eq!(name, "Mitte");
 }

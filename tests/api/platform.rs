@@ -60,7 +60,9 @@ async fn idempotency_key_replays_the_first_response() {
         .unwrap();
     assert_eq!(count, 1);
 
-    let other = t.call(Method::POST, "/v1/staff", Some(&a.owner), Some(json!({"name": "Sam", "email": "sam@example.com"})), &key).await;
+    let other = t
+        .call(Method::POST, "/v1/staff", Some(&a.owner), Some(json!({"name": "Sam", "email": "sam@example.com"})), &key)
+        .await;
     assert_eq!((other.status, other.code()), (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED"));
 
     // Keys are per business: another business may use the same key for its own request.
@@ -94,25 +96,19 @@ async fn concurrent_requests_with_one_key_create_once() {
     let t = TestApp::spawn().await;
     let a = t.tenant("Idem race").await;
     let body = json!({"name": "Mitte"});
-    let calls = (0..8).map(|_| t.call(Method::POST, "/v1/locations", Some(&a.owner), Some(body.clone()), &[("idempotency-key", "race")]));
-    let results = futures_join_all(calls).await;
-    let ids: std::collections::HashSet<_> = results.iter().map(|r| {
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r.body["id"].clone()
-    }).collect();
+    let calls = (0..8).map(|_| {
+        t.call(Method::POST, "/v1/locations", Some(&a.owner), Some(body.clone()), &[("idempotency-key", "race")])
+    });
+    // Polled together: the calls interleave at every await, racing for the key.
+    let results = futures_util::future::join_all(calls).await;
+    let ids: std::collections::HashSet<_> = results
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["id"].clone()
+        })
+        .collect();
     assert_eq!(ids.len(), 1);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM locations").fetch_one(&t.db.admin).await.unwrap();
     assert_eq!(count, 1);
-}
-
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(f);
-    }
-    let mut out = Vec::new();
-    // Poll them together: each call runs on the same task but interleaves at every await.
-    let joined = futures_util::future::join_all(set).await;
-    out.extend(joined);
-    out
 }

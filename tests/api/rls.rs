@@ -10,7 +10,8 @@ async fn a_tenant_transaction_sees_only_its_own_rows() {
     let a = t.tenant("RLS A").await;
     let b = t.tenant("RLS B").await;
     for i in 0..3 {
-        t.post("/v1/staff", Some(&a.owner), json!({"name": format!("A{i}"), "email": format!("a{i}@example.com")})).await;
+        t.post("/v1/staff", Some(&a.owner), json!({"name": format!("A{i}"), "email": format!("a{i}@example.com")}))
+            .await;
     }
     t.post("/v1/staff", Some(&b.owner), json!({"name": "B0", "email": "b0@example.com"})).await;
 
@@ -58,7 +59,10 @@ async fn the_application_role_cannot_bypass_rls() {
     assert_eq!(owned, 0, "kairos_app owns nothing");
     // Turning RLS off for the session is not allowed to a non-owner.
     let off = sqlx::query("SET row_security = off; SELECT * FROM staff").execute(&mut *conn).await;
-    assert!(off.is_err() || sqlx::query_scalar::<_, i64>("SELECT count(*) FROM staff").fetch_one(&mut *conn).await.unwrap() == 0);
+    assert!(
+        off.is_err()
+            || sqlx::query_scalar::<_, i64>("SELECT count(*) FROM staff").fetch_one(&mut *conn).await.unwrap() == 0
+    );
 }
 
 #[tokio::test]

@@ -12,8 +12,12 @@ async fn services_create_get_list_update_delete() {
     let sam = t.post("/v1/staff", Some(&a.owner), json!({"name": "Sam", "email": "sam@example.com"})).await.id();
 
     let res = t
-        .post("/v1/services", Some(&a.owner), json!({"name": "Haircut", "duration_minutes": 30, "buffer_before_minutes": 5,
-            "buffer_after_minutes": 10, "price": {"amount": 3500, "currency": "eur"}, "staff_ids": [alex, alex]}))
+        .post(
+            "/v1/services",
+            Some(&a.owner),
+            json!({"name": "Haircut", "duration_minutes": 30, "buffer_before_minutes": 5,
+            "buffer_after_minutes": 10, "price": {"amount": 3500, "currency": "eur"}, "staff_ids": [alex, alex]}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["price"], json!({"amount": 3500, "currency": "EUR"}));
@@ -24,7 +28,11 @@ async fn services_create_get_list_update_delete() {
     assert_eq!(t.get(&format!("/v1/staff/{alex}"), Some(&viewer)).await.body["service_ids"], json!([id]));
 
     let res = t
-        .patch(&format!("/v1/services/{id}"), Some(&a.owner), json!({"duration_minutes": 45, "price": null, "staff_ids": [sam]}))
+        .patch(
+            &format!("/v1/services/{id}"),
+            Some(&a.owner),
+            json!({"duration_minutes": 45, "price": null, "staff_ids": [sam]}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["duration_minutes"], 45);
@@ -54,15 +62,24 @@ async fn services_refuse_bad_input_other_tenants_and_staff() {
     let b = t.tenant("Svc B").await;
     let viewer = t.member(&a, Role::Staff).await;
     let b_staff = t.post("/v1/staff", Some(&b.owner), json!({"name": "Bo", "email": "bo@example.com"})).await.id();
-    let id = t.post("/v1/services", Some(&a.owner), json!({"name": "Cut", "duration_minutes": 30, "staff_ids": []})).await.id();
+    let id = t
+        .post("/v1/services", Some(&a.owner), json!({"name": "Cut", "duration_minutes": 30, "staff_ids": []}))
+        .await
+        .id();
 
     for (body, field) in [
         (json!({"name": "X", "duration_minutes": 0, "staff_ids": []}), "duration_minutes"),
         (json!({"name": "X", "duration_minutes": 30}), "staff_ids"),
         (json!({"name": "X", "duration_minutes": 30, "staff_ids": [b_staff]}), "staff_ids"),
         (json!({"name": "X", "duration_minutes": 30, "staff_ids": ["nope"]}), "staff_ids[0]"),
-        (json!({"name": "X", "duration_minutes": 30, "staff_ids": [], "price": {"amount": -1, "currency": "EUR"}}), "price.amount"),
-        (json!({"name": "X", "duration_minutes": 30, "staff_ids": [], "price": {"amount": 100, "currency": "EURO"}}), "price.currency"),
+        (
+            json!({"name": "X", "duration_minutes": 30, "staff_ids": [], "price": {"amount": -1, "currency": "EUR"}}),
+            "price.amount",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "staff_ids": [], "price": {"amount": 100, "currency": "EURO"}}),
+            "price.currency",
+        ),
     ] {
         let res = t.post("/v1/services", Some(&a.owner), body).await;
         assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", res.body);
@@ -82,7 +99,15 @@ async fn services_refuse_bad_input_other_tenants_and_staff() {
     assert_eq!(t.get("/v1/services", Some(&b.owner)).await.body["data"], json!([]));
     assert_eq!(t.get("/v1/public/businesses/nobody-here/services", None).await.status, StatusCode::NOT_FOUND);
 
-    assert_eq!(t.post("/v1/services", Some(&viewer), json!({"name": "X", "duration_minutes": 30, "staff_ids": []})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.patch(&format!("/v1/services/{id}"), Some(&viewer), json!({"name": "X"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.post("/v1/services", Some(&viewer), json!({"name": "X", "duration_minutes": 30, "staff_ids": []}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.patch(&format!("/v1/services/{id}"), Some(&viewer), json!({"name": "X"})).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.delete(&format!("/v1/services/{id}"), Some(&viewer)).await.status, StatusCode::FORBIDDEN);
 }

@@ -11,7 +11,11 @@ async fn staff_create_get_list_update_delete() {
     let location = t.post("/v1/locations", Some(&a.owner), json!({"name": "Mitte"})).await.id();
 
     let res = t
-        .post("/v1/staff", Some(&a.owner), json!({"name": "Alex", "email": "Alex@Example.com", "location_id": location}))
+        .post(
+            "/v1/staff",
+            Some(&a.owner),
+            json!({"name": "Alex", "email": "Alex@Example.com", "location_id": location}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["email"], "alex@example.com");
@@ -27,7 +31,11 @@ async fn staff_create_get_list_update_delete() {
     assert_eq!(list.body["data"].as_array().unwrap().len(), 1);
 
     let res = t
-        .patch(&format!("/v1/staff/{id}"), Some(&a.owner), json!({"title": "Senior stylist", "location_id": null, "active": false}))
+        .patch(
+            &format!("/v1/staff/{id}"),
+            Some(&a.owner),
+            json!({"title": "Senior stylist", "location_id": null, "active": false}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["title"], "Senior stylist");
@@ -52,8 +60,18 @@ async fn staff_refuse_bad_input_other_tenants_and_staff() {
 
     let res = t.post("/v1/staff", Some(&a.owner), json!({"name": "Sam"})).await;
     assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "email"));
-    let res = t.post("/v1/staff", Some(&a.owner), json!({"name": "Sam", "email": "sam@example.com", "location_id": b_location})).await;
-    assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "location_id"), "another tenant's location");
+    let res = t
+        .post(
+            "/v1/staff",
+            Some(&a.owner),
+            json!({"name": "Sam", "email": "sam@example.com", "location_id": b_location}),
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "location_id"),
+        "another tenant's location"
+    );
     let res = t.patch(&format!("/v1/staff/{id}"), Some(&a.owner), json!({"name": ""})).await;
     assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "name"));
     let res = t.get("/v1/staff/123", Some(&a.owner)).await;
@@ -69,8 +87,14 @@ async fn staff_refuse_bad_input_other_tenants_and_staff() {
     }
     assert_eq!(t.get("/v1/staff", Some(&b.owner)).await.body["data"], json!([]));
 
-    assert_eq!(t.post("/v1/staff", Some(&viewer), json!({"name": "Sam", "email": "sam@example.com"})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.patch(&format!("/v1/staff/{id}"), Some(&viewer), json!({"name": "X"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.post("/v1/staff", Some(&viewer), json!({"name": "Sam", "email": "sam@example.com"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.patch(&format!("/v1/staff/{id}"), Some(&viewer), json!({"name": "X"})).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.delete(&format!("/v1/staff/{id}"), Some(&viewer)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(t.get(&format!("/v1/staff/{id}"), Some(&viewer)).await.status, StatusCode::OK);
 }

@@ -12,10 +12,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use base64::Engine;
 use serde_json::{Value, json};
+use shared::App;
 use shared::auth::{Auth, Role};
 use shared::config::Config;
 use shared::db::{Db, MIGRATOR};
-use shared::App;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use tokio::sync::OnceCell;
@@ -60,11 +60,9 @@ async fn template() -> &'static str {
 }
 
 async fn connect_admin(database: &str) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&pg_url("postgres", database))
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} not reachable ({e}); run scripts/test", pg_url("postgres", database)))
+    PgPoolOptions::new().max_connections(2).connect(&pg_url("postgres", database)).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {} not reachable ({e}); run scripts/test", pg_url("postgres", database))
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -106,7 +104,8 @@ impl Drop for TestDb {
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async {
-                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&pg_url("postgres", "postgres")).await {
+                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&pg_url("postgres", "postgres")).await
+                {
                     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
                 }
             });
@@ -128,7 +127,8 @@ pub async fn ensure_signing_secret() -> String {
         if client.describe_secret().secret_id(&id).send().await.is_err() {
             let mut key = [0u8; 32];
             rand::fill(&mut key);
-            let value = json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
+            let value =
+                json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
             // Another test process may have created it meanwhile; either way it exists after.
             let _ = client.create_secret().name(&id).secret_string(value.to_string()).send().await;
         }
@@ -197,7 +197,14 @@ impl TestApp {
         TestApp { db, app, router }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Res {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -216,7 +223,11 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.expect("body");
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
         Res { status, headers, body }
     }
 
@@ -240,7 +251,11 @@ impl TestApp {
     pub async fn tenant(&self, name: &str) -> Tenant {
         let email = format!("owner-{}@example.com", Uuid::new_v4().simple());
         let res = self
-            .post("/v1/auth/register", None, json!({"business_name": name, "email": email, "password": PASSWORD, "time_zone": "Europe/Berlin"}))
+            .post(
+                "/v1/auth/register",
+                None,
+                json!({"business_name": name, "email": email, "password": PASSWORD, "time_zone": "Europe/Berlin"}),
+            )
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "register: {}", res.body);
         Tenant {

@@ -8,14 +8,15 @@ use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGa
 use futures_util::FutureExt;
 use shared::{ApiError, App, Auth, Operation};
 
-pub const OP: Operation = Operation::authorizer(
-    "auth",
-    "auth-authorizer",
-    "Verify the bearer token for API Gateway",
-    |app, request| decide(app, request).boxed(),
-);
+pub const OP: Operation =
+    Operation::authorizer("auth", "auth-authorizer", "Verify the bearer token for API Gateway", |app, request| {
+        decide(app, request).boxed()
+    });
 
-pub async fn decide(app: App, request: ApiGatewayV2CustomAuthorizerV2Request) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+pub async fn decide(
+    app: App,
+    request: ApiGatewayV2CustomAuthorizerV2Request,
+) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
     let header = request
         .headers
         .get("authorization")
@@ -43,11 +44,8 @@ pub async fn authorize(app: &App, header: Option<&str>) -> Result<Auth, ApiError
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
-    let auth = app
-        .signing_keys()
-        .await?
-        .verify(token)
-        .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
+    let auth =
+        app.signing_keys().await?.verify(token).map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let status = sqlx::query_scalar!("SELECT status FROM businesses WHERE id = $1", auth.business_id)

@@ -7,7 +7,9 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation};
 use uuid::Uuid;
 
 pub const OP: Operation =
-    Operation::http("auth", "auth-me", "GET", "/v1/auth/me", Access::Staff, "The signed-in user and business", || get(me));
+    Operation::http("auth", "auth-me", "GET", "/v1/auth/me", Access::Staff, "The signed-in user and business", || {
+        get(me)
+    });
 
 #[derive(Debug, Serialize)]
 pub struct Me {
@@ -46,11 +48,7 @@ pub async fn me(auth: Auth, State(app): State<App>) -> ApiResult<Json<Me>> {
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let permissions = shared::auth::MATRIX
-        .iter()
-        .filter(|(p, _)| p.allows(auth.role))
-        .map(|(p, _)| format!("{p:?}"))
-        .collect();
+    let permissions =
+        shared::auth::MATRIX.iter().filter(|(p, _)| p.allows(auth.role)).map(|(p, _)| format!("{p:?}")).collect();
     Ok(Json(Me { user, business, permissions }))
 }
-

@@ -57,7 +57,10 @@ pub struct UserRef {
     pub role: Role,
 }
 
-pub async fn register(State(app): State<App>, Json(req): Json<RegisterRequest>) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
+pub async fn register(
+    State(app): State<App>,
+    Json(req): Json<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
     let password_hash = password::hash(req.password.expose()).await?;
     let auth = Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner };
     let mut tx = app.db.tenant_tx(auth.business_id).await?;

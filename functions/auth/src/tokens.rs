@@ -26,8 +26,8 @@ pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, family: Option<Uuid>) ->
     let mut secret = [0u8; 32];
     rand::fill(&mut secret);
     let refresh_token = URL_SAFE_NO_PAD.encode(secret);
-    let expires_at = chrono::Utc::now()
-        + chrono::Duration::from_std(app.config.refresh_token_ttl).map_err(ApiError::internal)?;
+    let expires_at =
+        chrono::Utc::now() + chrono::Duration::from_std(app.config.refresh_token_ttl).map_err(ApiError::internal)?;
     sqlx::query!(
         "INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",

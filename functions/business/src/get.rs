@@ -7,7 +7,9 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission};
 use crate::model::{self, Business};
 
 pub const OP: Operation =
-    Operation::http("business", "business-get", "GET", "/v1/business", Access::Staff, "The business profile", || get(handler));
+    Operation::http("business", "business-get", "GET", "/v1/business", Access::Staff, "The business profile", || {
+        get(handler)
+    });
 
 async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<Json<Business>> {
     auth.require(Permission::ViewBusiness)?;

@@ -55,23 +55,34 @@ pub async fn demo(app: App) -> Result<String, String> {
 
     let location = expect(
         "location",
-        call(Method::POST, "/v1/locations", t, json!({"name": "Mitte", "address_line1": "Torstraße 1",
-            "city": "Berlin", "postal_code": "10119", "country": "DE"}))
+        call(
+            Method::POST,
+            "/v1/locations",
+            t,
+            json!({"name": "Mitte", "address_line1": "Torstraße 1",
+            "city": "Berlin", "postal_code": "10119", "country": "DE"}),
+        )
         .await?,
     )?;
     let mut staff_ids = Vec::new();
     for (name, email) in [("Alex Schmidt", "alex@demo.kairos.test"), ("Sam Weber", "sam@demo.kairos.test")] {
         let s = expect(
             "staff",
-            call(Method::POST, "/v1/staff", t, json!({"name": name, "email": email, "location_id": location["id"]})).await?,
+            call(Method::POST, "/v1/staff", t, json!({"name": name, "email": email, "location_id": location["id"]}))
+                .await?,
         )?;
         staff_ids.push(s["id"].clone());
     }
     for (name, minutes, cents) in [("Haircut", 30, 3500), ("Colour", 90, 8900), ("Beard trim", 15, 1500)] {
         expect(
             "service",
-            call(Method::POST, "/v1/services", t, json!({"name": name, "duration_minutes": minutes,
-                "buffer_after_minutes": 5, "price": {"amount": cents, "currency": "EUR"}, "staff_ids": staff_ids}))
+            call(
+                Method::POST,
+                "/v1/services",
+                t,
+                json!({"name": name, "duration_minutes": minutes,
+                "buffer_after_minutes": 5, "price": {"amount": cents, "currency": "EUR"}, "staff_ids": staff_ids}),
+            )
             .await?,
         )?;
     }

@@ -34,12 +34,10 @@ async fn handler(
     let tags = model::amenity_list(req.amenities)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // Lock the location row: it must exist here, and two concurrent replacements queue.
-    let exists = sqlx::query_scalar!(
-        "SELECT id FROM locations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-        location_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let exists =
+        sqlx::query_scalar!("SELECT id FROM locations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", location_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         return Err(shared::ApiError::not_found("location"));
     }

@@ -29,7 +29,8 @@ pub struct Amenity(String);
 impl TryFrom<String> for Amenity {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
-        let ok = (1..=40).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let ok = (1..=40).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok { Ok(Amenity(raw)) } else { Err("must be a tag such as wifi or wheelchair_access".into()) }
     }
 }

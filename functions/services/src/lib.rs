@@ -10,5 +10,4 @@ pub mod update;
 
 use shared::Operation;
 
-pub const OPERATIONS: &[&Operation] =
-    &[&list::OP, &create::OP, &get::OP, &update::OP, &delete::OP, &public_list::OP];
+pub const OPERATIONS: &[&Operation] = &[&list::OP, &create::OP, &get::OP, &update::OP, &delete::OP, &public_list::OP];

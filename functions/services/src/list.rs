@@ -8,7 +8,9 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use crate::model::{Row, Service};
 
 pub const OP: Operation =
-    Operation::http("services", "services-list", "GET", "/v1/services", Access::Staff, "List services", || get(handler));
+    Operation::http("services", "services-list", "GET", "/v1/services", Access::Staff, "List services", || {
+        get(handler)
+    });
 
 async fn handler(auth: Auth, State(app): State<App>, Query(page): Query<PageParams>) -> ApiResult<Json<Page<Service>>> {
     auth.require(Permission::ViewServices)?;

@@ -80,12 +80,10 @@ pub async fn set_staff(tx: &mut Tx, business_id: Uuid, service_id: Uuid, staff_i
     let mut ids = staff_ids.to_vec();
     ids.sort();
     ids.dedup();
-    let known = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM staff WHERE id = ANY($1) AND deleted_at IS NULL"#,
-        &ids
-    )
-    .fetch_one(&mut **tx)
-    .await?;
+    let known =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM staff WHERE id = ANY($1) AND deleted_at IS NULL"#, &ids)
+            .fetch_one(&mut **tx)
+            .await?;
     if known != ids.len() as i64 {
         return Err(ApiError::validation("staff_ids", "names a staff member this business does not have"));
     }

@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::model::{self, Staff};
 
 pub const OP: Operation =
-    Operation::http("staff", "staff-get", "GET", "/v1/staff/{staff_id}", Access::Staff, "Get a staff member", || get(handler));
+    Operation::http("staff", "staff-get", "GET", "/v1/staff/{staff_id}", Access::Staff, "Get a staff member", || {
+        get(handler)
+    });
 
 async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>) -> ApiResult<Json<Staff>> {
     auth.require(Permission::ViewStaff)?;

@@ -90,10 +90,7 @@ impl Auth {
         if permission.allows(self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "the {} role may not do this ({permission:?})",
-                self.role.as_str()
-            )))
+            Err(ApiError::forbidden(format!("the {} role may not do this ({permission:?})", self.role.as_str())))
         }
     }
 
@@ -125,9 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
             _ => None,
         };
-        fields
-            .and_then(Auth::from_context)
-            .ok_or_else(|| ApiError::unauthorized("a valid bearer token is required"))
+        fields.and_then(Auth::from_context).ok_or_else(|| ApiError::unauthorized("a valid bearer token is required"))
     }
 }
 
@@ -167,9 +162,7 @@ mod tests {
         assert_eq!(Auth::from_context(&auth.to_context()), Some(auth));
         let mut ext = http::Extensions::new();
         attach_context(&mut ext, &auth);
-        let Some(RequestContext::ApiGatewayV2(ctx)) = ext.request_context_ref() else {
-            panic!("no context")
-        };
+        let Some(RequestContext::ApiGatewayV2(ctx)) = ext.request_context_ref() else { panic!("no context") };
         assert_eq!(Auth::from_context(&ctx.authorizer.as_ref().unwrap().fields), Some(auth));
     }
 }

@@ -19,10 +19,7 @@ pub async fn hash(password: &str) -> Result<String, ApiError> {
         let mut bytes = [0u8; 16];
         rand::fill(&mut bytes);
         let salt = SaltString::encode_b64(&bytes).map_err(ApiError::internal)?;
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(ApiError::internal)
+        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)?
@@ -31,7 +28,8 @@ pub async fn hash(password: &str) -> Result<String, ApiError> {
 /// Whether the password matches. With no stored hash (unknown account) a dummy hash is
 /// checked anyway so both answers take the same time.
 pub async fn verify(password: &str, stored: Option<&str>) -> bool {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2VmPtHsBLsUZT0gUk5/bNNuxRMD3x3MC7XBxC5qW9Xc";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2VmPtHsBLsUZT0gUk5/bNNuxRMD3x3MC7XBxC5qW9Xc";
     let password = password.to_owned();
     let known = stored.is_some();
     let stored = stored.unwrap_or(DUMMY).to_owned();

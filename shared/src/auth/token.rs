@@ -147,8 +147,13 @@ mod tests {
         let k = keys(&[("k1", 1)]);
         let who = someone();
         let mut claims = Claims {
-            sub: who.user_id, bid: who.business_id, role: Role::Owner,
-            iat: 0, exp: 10, iss: ISSUER.into(), aud: AUDIENCE.into(),
+            sub: who.user_id,
+            bid: who.business_id,
+            role: Role::Owner,
+            iat: 0,
+            exp: 10,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
