@@ -7,3 +7,6 @@ INSERT INTO staff (id, business_id, name, email, location_id) VALUES ('01900000-
 INSERT INTO services (id, business_id, name, duration_minutes, price_amount, price_currency)
     VALUES ('01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-00000000000a', 'Haircut', 30, 3500, 'EUR');
 INSERT INTO service_staff (business_id, service_id, staff_id) VALUES ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1');
+INSERT INTO staff_weekly_hours (business_id, staff_id, weekday, start_minute, end_minute)
+    SELECT '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000d1', d, 540, 1080
+    FROM generate_series(1, 5) d;

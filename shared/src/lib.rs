@@ -18,6 +18,7 @@ pub mod page;
 pub mod request_id;
 pub mod secrets;
 pub mod telemetry;
+pub mod time;
 pub mod types;
 
 pub use app::App;

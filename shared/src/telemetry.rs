@@ -8,7 +8,12 @@ pub fn init_lambda() {
 
 /// Locally: compact human-readable lines, `RUST_LOG` to filter (default info).
 pub fn init_local() {
+    init_local_with("info,sqlx=warn,aws=warn");
+}
+
+/// Locally, with a default filter for when `RUST_LOG` is not set (tests use `warn`).
+pub fn init_local_with(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,aws=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt().compact().with_env_filter(filter).try_init();
 }

@@ -176,7 +176,7 @@ pub struct Tenant {
 
 pub fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(shared::telemetry::init_local);
+    ONCE.get_or_init(|| shared::telemetry::init_local_with("warn"));
 }
 
 impl TestApp {
