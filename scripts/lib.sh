@@ -98,19 +98,20 @@ moto_ready() { curl -sf "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1; }
 # expects. Reuses a running one.
 ensure_moto() {
     command -v curl >/dev/null || apt_install curl
-    if ! moto_ready; then
-        if [ ! -x "$LOCAL/venv/bin/moto_server" ]; then
-            python3 -m venv "$LOCAL/venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$LOCAL/venv"; }
-            log "installing moto into .local/venv (pip)"
-            "$LOCAL/venv/bin/pip" install -q 'moto[server]' || die "pip could not install moto"
-        fi
+    # The venv also carries boto3, which creates the resources below.
+    if [ ! -x "$LOCAL/venv/bin/moto_server" ]; then
+        python3 -m venv "$LOCAL/venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$LOCAL/venv"; }
+        log "installing moto into .local/venv (pip)"
+        "$LOCAL/venv/bin/pip" install -q 'moto[server]' || die "pip could not install moto"
+    fi
+    if moto_ready; then
+        log "moto: using the one on $AWS_ENDPOINT_URL"
+    else
         log "starting moto on $AWS_ENDPOINT_URL"
         "$LOCAL/venv/bin/moto_server" -H 127.0.0.1 -p "$KAIROS_MOTO_PORT" >"$LOCAL/moto.log" 2>&1 &
         STARTED_PIDS+=($!)
         for _ in $(seq 50); do moto_ready && break; sleep 0.2; done
         moto_ready || die "moto did not start (see .local/moto.log)"
-    else
-        log "moto: using the one on $AWS_ENDPOINT_URL"
     fi
     "$LOCAL/venv/bin/python" "$ROOT/scripts/local-aws.py" || die "could not create the local AWS resources"
 }
