@@ -112,3 +112,24 @@ async fn concurrent_requests_with_one_key_create_once() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM locations").fetch_one(&t.db.admin).await.unwrap();
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn the_demo_seed_goes_through_the_api_and_runs_once() {
+    let t = TestApp::spawn().await;
+    let first = local::seed::demo(t.app.clone()).await.expect("seed");
+    assert!(first.contains("created"), "{first}");
+    let again = local::seed::demo(t.app.clone()).await.expect("second seed");
+    assert!(again.contains("exists"), "{again}");
+    let counts: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM businesses), (SELECT count(*) FROM staff),
+                (SELECT count(*) FROM services), (SELECT count(*) FROM staff_weekly_hours)",
+    )
+    .fetch_one(&t.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 2, 3, 12));
+    let login = t
+        .post("/v1/auth/login", None, json!({"email": local::seed::DEMO_EMAIL, "password": local::seed::DEMO_PASSWORD}))
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+}

@@ -12,7 +12,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-1";
 
 /// Create the demo business unless its owner can already log in. Returns a login line.
 pub async fn demo(app: App) -> Result<String, String> {
-    let router = crate::router(app);
+    let router = crate::router(app.clone());
     let call = |method: Method, path: &str, token: Option<&str>, body: Value| {
         let router = router.clone();
         let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
@@ -53,6 +53,7 @@ pub async fn demo(app: App) -> Result<String, String> {
         if status.is_success() { Ok(body) } else { Err(format!("{what} failed: {status} {body}")) }
     };
 
+    let business_id: uuid::Uuid = reg["business"]["id"].as_str().and_then(|s| s.parse().ok()).ok_or("no business id")?;
     let location = expect(
         "location",
         call(
@@ -73,6 +74,22 @@ pub async fn demo(app: App) -> Result<String, String> {
         )?;
         staff_ids.push(s["id"].clone());
     }
+    // Monday to Saturday, 09:00-18:00. Written directly until the availability
+    // operations exist; then this becomes a PUT like the rest.
+    let mut tx = app.db.tenant_tx(business_id).await.map_err(|e| e.to_string())?;
+    for id in &staff_ids {
+        let id: uuid::Uuid = id.as_str().and_then(|s| s.parse().ok()).ok_or("no staff id")?;
+        sqlx::query(
+            "INSERT INTO staff_weekly_hours (business_id, staff_id, weekday, start_minute, end_minute)
+             SELECT $1, $2, d, 540, 1080 FROM generate_series(1, 6) d",
+        )
+        .bind(business_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
     for (name, minutes, cents) in [("Haircut", 30, 3500), ("Colour", 90, 8900), ("Beard trim", 15, 1500)] {
         expect(
             "service",
