@@ -53,7 +53,8 @@ pub async fn demo(app: App) -> Result<String, String> {
         if status.is_success() { Ok(body) } else { Err(format!("{what} failed: {status} {body}")) }
     };
 
-    let business_id: uuid::Uuid = reg["business"]["id"].as_str().and_then(|s| s.parse().ok()).ok_or("no business id")?;
+    let business_id: uuid::Uuid =
+        reg["business"]["id"].as_str().and_then(|s| s.parse().ok()).ok_or("no business id")?;
     let location = expect(
         "location",
         call(
