@@ -62,9 +62,10 @@ as_postgres() {
 
 # PostgreSQL: the server on 127.0.0.1:5432 if it answers, else a private cluster under
 # .local/pg (Debian's packages installed if missing). Exports KAIROS_PG_HOST/PORT.
+# KAIROS_PRIVATE_PG=1 uses the private cluster even when 5432 answers.
 ensure_postgres() {
     command -v psql >/dev/null || apt_install postgresql-client
-    if pg_ready 127.0.0.1 5432; then
+    if [ -z "${KAIROS_PRIVATE_PG:-}" ] && pg_ready 127.0.0.1 5432; then
         export KAIROS_PG_HOST=127.0.0.1 KAIROS_PG_PORT=5432
         log "PostgreSQL: using the server on 127.0.0.1:5432"
         return

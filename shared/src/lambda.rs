@@ -4,6 +4,8 @@
 //! compiled once here, not once per binary: a binary costs a link.
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
 use axum::Router;
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -27,6 +29,20 @@ pub fn serve(op: &'static Operation) -> Result {
                 lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
                     let app = app.clone();
                     async move { Ok::<_, lambda_runtime::Error>(decide(app, event.payload).await) }
+                }))
+                .await
+            }
+            Handler::Sqs { run, .. } => {
+                lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+                    let app = app.clone();
+                    async move { Ok::<_, lambda_runtime::Error>(run(app, event.payload).await) }
+                }))
+                .await
+            }
+            Handler::Schedule { run, .. } => {
+                lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+                    let app = app.clone();
+                    async move { run(app, event.payload).await.map_err(lambda_runtime::Error::from) }
                 }))
                 .await
             }

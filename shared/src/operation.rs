@@ -5,12 +5,15 @@
 //! function, its trigger and its least-privilege role) is generated from it.
 
 use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use axum::routing::MethodRouter;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
+use crate::error::ApiError;
 
 /// Who may call an HTTP operation (API.md's access column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,6 +60,12 @@ pub const JWT_SECRET: AwsPermission =
 pub type AuthorizerFn =
     fn(App, ApiGatewayV2CustomAuthorizerV2Request) -> BoxFuture<'static, ApiGatewayV2CustomAuthorizerSimpleResponse>;
 
+/// An SQS consumer: answers which records failed (ReportBatchItemFailures).
+pub type SqsFn = fn(App, SqsEvent) -> BoxFuture<'static, SqsBatchResponse>;
+
+/// A scheduled job (EventBridge); an error fails the invocation so Lambda retries it.
+pub type ScheduleFn = fn(App, EventBridgeEvent<Value>) -> BoxFuture<'static, Result<(), ApiError>>;
+
 /// What runs the operation.
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -64,6 +73,10 @@ pub enum Handler {
     Http { method: &'static str, path: &'static str, access: Access, route: fn() -> MethodRouter<App> },
     /// The API Gateway HTTP API Lambda authorizer (simple responses).
     Authorizer(AuthorizerFn),
+    /// A consumer of the named queue (the CDK app resolves the name).
+    Sqs { queue: &'static str, batch_size: u16, run: SqsFn },
+    /// A job on an EventBridge schedule expression (`rate(5 minutes)`, `cron(...)`).
+    Schedule { expression: &'static str, run: ScheduleFn },
 }
 
 #[derive(Clone, Copy)]
@@ -115,6 +128,42 @@ impl Operation {
         }
     }
 
+    pub const fn sqs(
+        domain: &'static str,
+        name: &'static str,
+        queue: &'static str,
+        summary: &'static str,
+        run: SqsFn,
+    ) -> Operation {
+        Operation {
+            name,
+            domain,
+            summary,
+            handler: Handler::Sqs { queue, batch_size: 10, run },
+            timeout_seconds: 60,
+            memory_mb: 256,
+            permissions: &[DATABASE_SECRET],
+        }
+    }
+
+    pub const fn schedule(
+        domain: &'static str,
+        name: &'static str,
+        expression: &'static str,
+        summary: &'static str,
+        run: ScheduleFn,
+    ) -> Operation {
+        Operation {
+            name,
+            domain,
+            summary,
+            handler: Handler::Schedule { expression, run },
+            timeout_seconds: 120,
+            memory_mb: 256,
+            permissions: &[DATABASE_SECRET],
+        }
+    }
+
     pub const fn memory(mut self, mb: u32) -> Operation {
         self.memory_mb = mb;
         self
@@ -144,6 +193,10 @@ impl Operation {
                 json!({"type": "http", "method": method, "path": path, "access": access, "authorizer": access.needs_token()})
             }
             Handler::Authorizer(_) => json!({"type": "authorizer"}),
+            Handler::Sqs { queue, batch_size, .. } => {
+                json!({"type": "sqs", "queue": queue, "batch_size": batch_size, "report_batch_item_failures": true})
+            }
+            Handler::Schedule { expression, .. } => json!({"type": "schedule", "expression": expression}),
         }
     }
 
@@ -190,4 +243,32 @@ pub fn manifest(operations: &[&Operation]) -> String {
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    const CONSUMER: Operation = Operation::sqs("demo", "demo-consumer", "notifications", "Consume", |_, _| {
+        async { SqsBatchResponse::default() }.boxed()
+    });
+    const JOB: Operation =
+        Operation::schedule("demo", "demo-job", "rate(5 minutes)", "Sweep", |_, _| async { Ok(()) }.boxed())
+            .permissions(&[DATABASE_SECRET, JWT_SECRET]);
+
+    #[test]
+    fn manifest_describes_every_trigger_kind() {
+        let doc: Value = serde_json::from_str(&manifest(&[&JOB, &CONSUMER])).unwrap();
+        let functions = doc["functions"].as_array().unwrap();
+        assert_eq!(functions[0]["name"], "demo-consumer", "sorted by name");
+        assert_eq!(
+            functions[0]["trigger"],
+            json!({"type": "sqs", "queue": "notifications", "batch_size": 10, "report_batch_item_failures": true})
+        );
+        assert_eq!(functions[1]["trigger"], json!({"type": "schedule", "expression": "rate(5 minutes)"}));
+        assert_eq!(functions[1]["environment"], json!(["DATABASE_SECRET_ID", "DATABASE_HOST", "JWT_SECRET_ID"]));
+        assert_eq!(functions[1]["permissions"][1]["resource"], "secret:jwt-signing-keys");
+    }
 }

@@ -133,3 +133,18 @@ async fn the_demo_seed_goes_through_the_api_and_runs_once() {
         .await;
     assert_eq!(login.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn list_parameters_are_validated() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Lists").await;
+    let public = format!("/v1/public/businesses/{}/services", a.slug);
+    for base in ["/v1/locations", "/v1/staff", "/v1/services", public.as_str()] {
+        for (query, field) in
+            [("limit=0", "limit"), ("limit=201", "limit"), ("cursor=zzz", "cursor"), ("sort=name", "sort")]
+        {
+            let res = t.get(&format!("{base}?{query}"), Some(&a.owner)).await;
+            assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{base}?{query}");
+        }
+    }
+}
