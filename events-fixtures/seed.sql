@@ -1,5 +1,6 @@
 -- The data the fixtures refer to, loaded into a fresh database before each binary runs.
--- The owner's password hash is set by the test (argon2id of "fixture-password").
+-- The owner's password hash is set by the test (argon2id of "fixture-password"), and the
+-- {{placeholders}} are instants on a Tuesday two to three weeks ahead (the test fills them in).
 INSERT INTO businesses (id, name, slug, time_zone) VALUES ('01900000-0000-7000-8000-00000000000a', 'Fixture Studio', 'fixture-studio', 'Europe/Berlin');
 INSERT INTO users (id, business_id, email, name, role) VALUES ('01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-00000000000a', 'owner@fixture.test', 'Fiona Fixture', 'owner');
 INSERT INTO locations (id, business_id, name, city, country) VALUES ('01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-00000000000a', 'Mitte', 'Berlin', 'DE');
@@ -10,3 +11,12 @@ INSERT INTO service_staff (business_id, service_id, staff_id) VALUES ('01900000-
 INSERT INTO staff_weekly_hours (business_id, staff_id, weekday, start_minute, end_minute)
     SELECT '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000d1', d, 540, 1080
     FROM generate_series(1, 5) d;
+INSERT INTO customers (id, business_id, name, email) VALUES ('01900000-0000-7000-8000-0000000000f1', '01900000-0000-7000-8000-00000000000a', 'Chris Customer', 'chris@fixture.test');
+INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at, blocked)
+    VALUES ('01900000-0000-7000-8000-0000000000b1', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-0000000000f1', '01900000-0000-7000-8000-0000000000b5', '{{appointment_start}}', '{{appointment_end}}',
+            tstzrange('{{appointment_start}}', '{{appointment_end}}'));
+INSERT INTO holidays (id, business_id, date, name) VALUES ('01900000-0000-7000-8000-0000000000c2', '01900000-0000-7000-8000-00000000000a', '2027-12-24', 'Christmas Eve');
+INSERT INTO waitlist_entries (id, business_id, service_id, staff_id, customer_id, from_date, to_date, status,
+                              offered_start, offered_staff_id, offer_expires_at)
+    VALUES ('01900000-0000-7000-8000-0000000000c9', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-0000000000f1', '{{date}}', '{{date}}', 'offered',
+            '{{offer_start}}', '01900000-0000-7000-8000-0000000000d1', now() + interval '1 day');

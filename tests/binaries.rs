@@ -19,6 +19,8 @@ use tokio::sync::{Mutex, mpsc};
 
 const BUSINESS: &str = "01900000-0000-7000-8000-00000000000a";
 const OWNER: &str = "01900000-0000-7000-8000-0000000000a1";
+const APPOINTMENT: &str = "01900000-0000-7000-8000-0000000000b1";
+const WAITLIST_ENTRY: &str = "01900000-0000-7000-8000-0000000000c9";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").to_path_buf()
@@ -114,6 +116,31 @@ async fn every_binary_answers_its_fixture() {
     let owner = Auth { business_id: BUSINESS.parse().unwrap(), user_id: OWNER.parse().unwrap(), role: Role::Owner };
     let token = keys.issue(&owner, Duration::from_secs(600)).expect("token");
 
+    // A Tuesday two to three weeks ahead (Berlin): inside the default booking window and
+    // the staff member's hours, outside the cancellation notice.
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let mut day = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
+    while chrono::Datelike::weekday(&day) != chrono::Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    let at = |minute: u16| shared::time::local_instant(berlin, day, minute, shared::time::Edge::Start);
+    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expires = (chrono::Utc::now() + chrono::Duration::days(60)).timestamp() as u64;
+    let appointment: uuid::Uuid = APPOINTMENT.parse().unwrap();
+    let entry: uuid::Uuid = WAITLIST_ENTRY.parse().unwrap();
+    let placeholders = [
+        ("{{access_token}}", token.clone()),
+        ("{{manage_token}}", keys.issue_link("manage", owner.business_id, appointment, expires).unwrap()),
+        ("{{waitlist_token}}", keys.issue_link("waitlist", owner.business_id, entry, expires).unwrap()),
+        ("{{date}}", day.to_string()),
+        ("{{slot}}", rfc(at(10 * 60))),
+        ("{{appointment_start}}", rfc(at(14 * 60))),
+        ("{{appointment_end}}", rfc(at(14 * 60 + 30))),
+        ("{{offer_start}}", rfc(at(15 * 60))),
+    ];
+    let fill = |text: &str| placeholders.iter().fold(text.to_owned(), |t, (k, v)| t.replace(k, v));
+    let seed = fill(&seed);
+
     let mut failures = Vec::new();
     for op in local::operations() {
         // A fresh database per binary, so deletes and updates do not affect the next one.
@@ -127,20 +154,33 @@ async fn every_binary_answers_its_fixture() {
 
         let fixture =
             std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
-        let event = fixture.replace("{{access_token}}", &token);
+        let event = fill(&fixture);
         let (kind, answer) = invoke(op.name, event, &db.app_url(), &jwt_secret_id).await;
 
         let ok = match op.http_route() {
             Some((method, _, _)) => {
+                // POSTs create (201), except those that act on something that exists.
+                let acts = [
+                    "auth-login",
+                    "appointments-cancel",
+                    "appointments-reschedule",
+                    "appointments-status-set",
+                    "appointments-series-cancel",
+                    "appointments-manage-cancel",
+                    "appointments-manage-reschedule",
+                ];
                 let expected = match (method, op.name) {
-                    (_, "auth-login") => 200,
+                    (_, name) if acts.contains(&name) => 200,
                     ("POST", _) => 201,
                     ("DELETE", _) => 204,
                     _ => 200,
                 };
-                let body_is_json =
-                    answer["body"].as_str().is_none_or(|b| b.is_empty() || serde_json::from_str::<Value>(b).is_ok());
-                kind == "response" && answer["statusCode"] == expected && body_is_json
+                // JSON, or the one calendar file.
+                let body = answer["body"].as_str().unwrap_or_default();
+                let body_ok = body.is_empty()
+                    || serde_json::from_str::<Value>(body).is_ok()
+                    || (op.name == "appointments-ics" && body.starts_with("BEGIN:VCALENDAR"));
+                kind == "response" && answer["statusCode"] == expected && body_ok
             }
             None => {
                 kind == "response" && answer["isAuthorized"] == true && answer["context"]["business_id"] == BUSINESS

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use crate::auth::token::SigningKeys;
@@ -15,6 +16,8 @@ pub struct App {
     pub db: Db,
     pub config: Arc<Config>,
     signing_keys: Arc<OnceCell<SigningKeys>>,
+    /// A fixed "now" for tests; the system clock otherwise.
+    fixed_now: Option<DateTime<Utc>>,
 }
 
 impl App {
@@ -25,7 +28,17 @@ impl App {
     }
 
     pub fn new(config: Config, db: Db) -> App {
-        App { db, config: Arc::new(config), signing_keys: Arc::default() }
+        App { db, config: Arc::new(config), signing_keys: Arc::default(), fixed_now: None }
+    }
+
+    /// This app with the clock stopped at `now` (tests).
+    pub fn with_now(mut self, now: DateTime<Utc>) -> App {
+        self.fixed_now = Some(now);
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
     }
 
     /// The JWT keys, read from Secrets Manager on first use in this process. Only the

@@ -68,6 +68,11 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
     }
 
+    pub fn with_detail(mut self, detail: impl Into<String>) -> ApiError {
+        self.detail = detail.into();
+        self
+    }
+
     pub fn with_code(mut self, code: &'static str) -> ApiError {
         self.code = code;
         self
@@ -133,6 +138,15 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
         "staff_ids",
         "unknown staff member",
     ),
+    ("holidays_one_per_day", StatusCode::CONFLICT, "ALREADY_EXISTS", "date", "there is already a holiday on this date"),
+    (
+        "customers_business_email_key",
+        StatusCode::CONFLICT,
+        "ALREADY_EXISTS",
+        "email",
+        "a customer with this email exists",
+    ),
+    ("appointments_no_overlap", StatusCode::CONFLICT, "SLOT_TAKEN", "start", "this time was just taken; pick another"),
     ("staff_location_fkey", StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "location_id", "unknown location"),
 ];
 

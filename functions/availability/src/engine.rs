@@ -138,7 +138,14 @@ mod tests {
     const M: i64 = 60;
 
     fn rules(duration: i64, bb: i64, ba: i64, step: i64) -> Rules {
-        Rules { duration: duration * M, buffer_before: bb * M, buffer_after: ba * M, step: step * M, earliest: i64::MIN / 4, latest: i64::MAX / 4 }
+        Rules {
+            duration: duration * M,
+            buffer_before: bb * M,
+            buffer_after: ba * M,
+            step: step * M,
+            earliest: i64::MIN / 4,
+            latest: i64::MAX / 4,
+        }
     }
 
     fn span(a: i64, b: i64) -> Span {
@@ -295,7 +302,9 @@ mod tests {
                 }
                 let windows = match staff.hours.overrides.get(&date) {
                     Some(w) => w.clone(),
-                    None => staff.hours.weekly[chrono::Datelike::weekday(&date).num_days_from_monday() as usize].clone(),
+                    None => {
+                        staff.hours.weekly[chrono::Datelike::weekday(&date).num_days_from_monday() as usize].clone()
+                    }
                 };
                 for (s, e) in windows {
                     let (ws, we) = (resolve(&table, date, s, false), resolve(&table, date, e, true));
@@ -339,7 +348,8 @@ mod tests {
     fn case() -> impl Strategy<Value = Case> {
         let zones = vec!["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"];
         // Days around every transition of these zones in 2026, and a plain one.
-        let starts = vec!["2026-03-28", "2026-10-24", "2026-03-07", "2026-10-31", "2026-04-04", "2026-10-03", "2026-06-01"];
+        let starts =
+            vec!["2026-03-28", "2026-10-24", "2026-03-07", "2026-10-31", "2026-04-04", "2026-10-03", "2026-06-01"];
         let staff = (
             prop::collection::vec(day_windows(), 7),
             prop::collection::vec((0i64..4, day_windows()), 0..2),
@@ -372,8 +382,10 @@ mod tests {
                         for offset in holidays {
                             hours.holidays.insert(from + Duration::days(offset), "holiday".into());
                         }
-                        let mut busy: Vec<Span> =
-                            busy.into_iter().map(|(s, len)| Span { start: origin + s * M, end: origin + (s + len) * M }).collect();
+                        let mut busy: Vec<Span> = busy
+                            .into_iter()
+                            .map(|(s, len)| Span { start: origin + s * M, end: origin + (s + len) * M })
+                            .collect();
                         normalize(&mut busy);
                         StaffInput { hours, busy }
                     })

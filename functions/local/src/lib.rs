@@ -12,7 +12,18 @@ use shared::{App, Operation};
 
 /// Every operation of every domain.
 pub fn operations() -> Vec<&'static Operation> {
-    [auth::OPERATIONS, business::OPERATIONS, locations::OPERATIONS, staff::OPERATIONS, services::OPERATIONS].concat()
+    [
+        auth::OPERATIONS,
+        business::OPERATIONS,
+        locations::OPERATIONS,
+        staff::OPERATIONS,
+        services::OPERATIONS,
+        availability::OPERATIONS,
+        customers::OPERATIONS,
+        appointments::OPERATIONS,
+        waitlist::OPERATIONS,
+    ]
+    .concat()
 }
 
 /// One router with every HTTP route; routes that need a token go through the authorizer.

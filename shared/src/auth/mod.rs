@@ -54,6 +54,14 @@ pub enum Permission {
     ManageStaff,
     ViewServices,
     ManageServices,
+    ViewAvailability,
+    ManageAvailability,
+    ViewAppointments,
+    ManageAppointments,
+    ViewCustomers,
+    ManageCustomers,
+    ViewWaitlist,
+    ManageWaitlist,
 }
 
 use Role::{Manager, Owner, Staff};
@@ -68,6 +76,15 @@ pub const MATRIX: &[(Permission, &[Role])] = &[
     (Permission::ManageStaff, &[Owner, Manager]),
     (Permission::ViewServices, &[Owner, Manager, Staff]),
     (Permission::ManageServices, &[Owner, Manager]),
+    (Permission::ViewAvailability, &[Owner, Manager, Staff]),
+    (Permission::ManageAvailability, &[Owner, Manager]),
+    (Permission::ViewAppointments, &[Owner, Manager, Staff]),
+    // Staff book, cancel, reschedule and mark no-shows themselves.
+    (Permission::ManageAppointments, &[Owner, Manager, Staff]),
+    (Permission::ViewCustomers, &[Owner, Manager, Staff]),
+    (Permission::ManageCustomers, &[Owner, Manager, Staff]),
+    (Permission::ViewWaitlist, &[Owner, Manager, Staff]),
+    (Permission::ManageWaitlist, &[Owner, Manager, Staff]),
 ];
 
 impl Permission {

@@ -27,6 +27,19 @@ pub struct Claims {
     pub aud: String,
 }
 
+/// The claims of a link token: a signed, expiring capability for one thing (an
+/// appointment to manage, a waitlist offer to claim), sent to a customer.
+#[derive(Debug, Serialize, Deserialize)]
+struct LinkClaims {
+    /// What the link is for; part of the audience so a token for one purpose is useless
+    /// for another.
+    aud: String,
+    sub: Uuid,
+    bid: Uuid,
+    exp: u64,
+    iss: String,
+}
+
 #[derive(Deserialize)]
 struct SecretShape {
     keys: Vec<SecretKey>,
@@ -113,6 +126,40 @@ impl SigningKeys {
     }
 }
 
+impl SigningKeys {
+    /// A link token for `subject` of `business_id`, valid until `expires` (epoch seconds).
+    pub fn issue_link(
+        &self,
+        purpose: &str,
+        business_id: Uuid,
+        subject: Uuid,
+        expires: u64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = LinkClaims {
+            aud: format!("kairos-link:{purpose}"),
+            sub: subject,
+            bid: business_id,
+            exp: expires,
+            iss: ISSUER.into(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current_kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.current)
+    }
+
+    /// `(business_id, subject)` of a valid link token for `purpose`.
+    pub fn verify_link(&self, purpose: &str, token: &str) -> Result<(Uuid, Uuid), TokenError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        let key = header.kid.as_deref().and_then(|kid| self.verify.get(kid)).ok_or(TokenError::UnknownKey)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[format!("kairos-link:{purpose}")]);
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<LinkClaims>(token, key, &validation)?;
+        Ok((data.claims.bid, data.claims.sub))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +187,21 @@ mod tests {
         assert_eq!(rotated.verify(&token).unwrap(), who);
         let new_token = rotated.issue(&who, Duration::from_secs(60)).unwrap();
         assert!(matches!(old.verify(&new_token), Err(TokenError::UnknownKey)));
+    }
+
+    #[test]
+    fn link_tokens_are_bound_to_their_purpose() {
+        let k = keys(&[("k1", 1)]);
+        let (b, s) = (Uuid::now_v7(), Uuid::now_v7());
+        let exp = jsonwebtoken::get_current_timestamp() + 60;
+        let token = k.issue_link("manage", b, s, exp).unwrap();
+        assert_eq!(k.verify_link("manage", &token).unwrap(), (b, s));
+        assert!(k.verify_link("waitlist", &token).is_err());
+        assert!(k.verify(&token).is_err(), "a link is not an access token");
+        let access = k.issue(&someone(), Duration::from_secs(60)).unwrap();
+        assert!(k.verify_link("manage", &access).is_err(), "an access token is not a link");
+        let expired = k.issue_link("manage", b, s, 10).unwrap();
+        assert!(k.verify_link("manage", &expired).is_err());
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! Staff record how an appointment went: confirmed, completed or no_show.
+
+use axum::extract::State;
+use axum::routing::post;
+use serde::Deserialize;
+use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
+use uuid::Uuid;
+
+use crate::model::{self, Appointment};
+
+pub const OP: Operation = Operation::http(
+    "appointments",
+    "appointments-status-set",
+    "POST",
+    "/v1/appointments/{appointment_id}/status",
+    Access::Staff,
+    "Mark an appointment confirmed, completed or no-show",
+    || post(handler),
+);
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Confirmed,
+    Completed,
+    NoShow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub status: Status,
+}
+
+async fn handler(
+    auth: Auth,
+    State(app): State<App>,
+    Path(appointment_id): Path<Uuid>,
+    Json(req): Json<StatusRequest>,
+) -> ApiResult<Json<Appointment>> {
+    auth.require(Permission::ManageAppointments)?;
+    let status = match req.status {
+        Status::Confirmed => "confirmed",
+        Status::Completed => "completed",
+        Status::NoShow => "no_show",
+    };
+    let mut tx = app.db.tenant_tx(auth.business_id).await?;
+    model::lock(&mut tx, appointment_id).await?;
+    let current = model::fetch(&mut tx, appointment_id).await?;
+    if current.status == "cancelled" {
+        // Its time may already belong to someone else; book again instead.
+        return Err(ApiError::conflict("CANCELLED", "a cancelled appointment cannot change status; book a new one"));
+    }
+    sqlx::query!("UPDATE appointments SET status = $2, updated_at = now() WHERE id = $1", appointment_id, status)
+        .execute(&mut *tx)
+        .await?;
+    let appointment = model::fetch(&mut tx, appointment_id).await?;
+    tx.commit().await?;
+    Ok(Json(appointment))
+}

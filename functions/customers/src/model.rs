@@ -1,0 +1,63 @@
+//! A customer as the API shows it, and the find-or-create used by public booking.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::db::Tx;
+use shared::types::{Email, Name, Phone};
+use shared::{ApiError, ApiResult};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub whatsapp_opt_in: bool,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A customer as given when booking.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerDetails {
+    pub name: Name,
+    pub email: Email,
+    pub phone: Option<Phone>,
+    #[serde(default)]
+    pub whatsapp_opt_in: bool,
+}
+
+pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Customer> {
+    sqlx::query_as!(
+        Customer,
+        "SELECT id, name, email, phone, whatsapp_opt_in, notes, created_at FROM customers WHERE id = $1",
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// The customer with this email, created if new. A returning customer's phone and
+/// WhatsApp consent follow what they just gave; their name stays as the business has it.
+pub async fn find_or_create(tx: &mut Tx, business_id: Uuid, c: &CustomerDetails) -> ApiResult<Uuid> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO customers (id, business_id, name, email, phone, whatsapp_opt_in)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (business_id, email) DO UPDATE SET
+            phone = COALESCE(EXCLUDED.phone, customers.phone),
+            whatsapp_opt_in = EXCLUDED.whatsapp_opt_in OR customers.whatsapp_opt_in,
+            updated_at = now()
+         RETURNING id",
+        Uuid::now_v7(),
+        business_id,
+        c.name.as_ref(),
+        c.email.as_ref(),
+        c.phone.as_ref().map(AsRef::as_ref),
+        c.whatsapp_opt_in
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}

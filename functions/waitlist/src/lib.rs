@@ -1,0 +1,12 @@
+//! The waitlist: customers waiting for a time to free up, and claiming the one offered.
+//! (Offers are made when an appointment is cancelled, by the notifications side.)
+
+pub mod claim;
+pub mod join;
+pub mod list;
+pub mod model;
+pub mod remove;
+
+use shared::Operation;
+
+pub const OPERATIONS: &[&Operation] = &[&join::OP, &list::OP, &remove::OP, &claim::OP];
