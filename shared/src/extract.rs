@@ -116,17 +116,20 @@ where
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 use axum::extract::path::ErrorKind;
-                let key = match e.kind() {
-                    ErrorKind::ParseErrorAtKey { key, .. } => Some(key.clone()),
-                    ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
-                    _ => None,
+                let (key, index) = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. } => (Some(key.clone()), 0),
+                    ErrorKind::InvalidUtf8InPathParam { key } => (Some(key.clone()), 0),
+                    ErrorKind::DeserializeError { key, .. } => (Some(key.clone()), 0),
+                    ErrorKind::ParseErrorAtIndex { index, .. } => (None, *index),
+                    _ => (None, 0),
                 };
+                // A tuple or single value reports a position, not a name: look it up.
                 let key = match key {
                     Some(key) => key,
                     None => RawPathParams::from_request_parts(parts, state)
                         .await
                         .ok()
-                        .and_then(|p| p.iter().next().map(|(k, _)| k.to_owned()))
+                        .and_then(|p| p.iter().nth(index).map(|(k, _)| k.to_owned()))
                         .unwrap_or_else(|| "path".into()),
                 };
                 Err(ApiError::validation(key.clone(), format!("{key} is not valid")))

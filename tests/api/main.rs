@@ -3,6 +3,7 @@
 //! (403), plus the platform behaviour they share.
 
 mod auth;
+mod availability;
 mod business;
 mod locations;
 mod platform;

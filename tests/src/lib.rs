@@ -176,11 +176,20 @@ pub struct Tenant {
 
 pub fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| shared::telemetry::init_local_with("warn"));
+    ONCE.get_or_init(|| shared::telemetry::init_local_with("warn,sqlx=error"));
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::build(None).await
+    }
+
+    /// The fleet with its clock stopped at `now`.
+    pub async fn spawn_at(now: &str) -> TestApp {
+        TestApp::build(Some(now.parse().expect("an RFC 3339 instant"))).await
+    }
+
+    async fn build(now: Option<chrono::DateTime<chrono::Utc>>) -> TestApp {
         init_logs();
         let jwt_secret_id = ensure_signing_secret().await;
         let db = TestDb::new().await;
@@ -192,7 +201,10 @@ impl TestApp {
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())
             .expect("app pool");
-        let app = App::new(config, Db::from_pool(pool));
+        let mut app = App::new(config, Db::from_pool(pool));
+        if let Some(now) = now {
+            app = app.with_now(now);
+        }
         let router = local::router(app.clone());
         TestApp { db, app, router }
     }
@@ -290,5 +302,83 @@ impl TestApp {
     pub async fn token_for(&self, auth: &Auth) -> String {
         let keys = self.app.signing_keys().await.expect("keys");
         keys.issue(auth, std::time::Duration::from_secs(300)).expect("token")
+    }
+}
+
+/// A business ready to book: staff with weekly hours and a service they all perform.
+#[derive(Debug, Clone)]
+pub struct Salon {
+    pub tenant: Tenant,
+    pub staff: Vec<String>,
+    pub service: String,
+}
+
+impl TestApp {
+    /// A business in `time_zone` with `staff` people working `hours` (e.g. `[(1, "09:00",
+    /// "17:00")]`, ISO weekdays) and one service of `duration` minutes with buffers.
+    pub async fn salon(&self, time_zone: &str, staff: usize, hours: &[(u8, &str, &str)], service: Value) -> Salon {
+        let tenant = self.tenant("Salon").await;
+        let t = Some(tenant.owner.as_str());
+        let res = self
+            .patch(
+                "/v1/business/settings",
+                t,
+                json!({"time_zone": time_zone, "max_advance_days": 730, "min_notice_minutes": 0}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let weekly: Vec<Value> = hours.iter().map(|(d, s, e)| json!({"weekday": d, "start": s, "end": e})).collect();
+        let mut ids = Vec::new();
+        for i in 0..staff {
+            let id = self
+                .post("/v1/staff", t, json!({"name": format!("Staff {i}"), "email": format!("s{i}@example.com")}))
+                .await
+                .id();
+            let res = self.put(&format!("/v1/staff/{id}/availability"), t, json!({ "weekly": weekly })).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            ids.push(id);
+        }
+        let mut body = service;
+        body["staff_ids"] = json!(ids);
+        let res = self.post("/v1/services", t, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        Salon { tenant, staff: ids, service: res.id() }
+    }
+
+    /// Slot starts offered for the salon's service on local dates `from..=to`.
+    pub async fn slots(&self, salon: &Salon, from: &str, to: &str, staff: Option<&str>) -> Vec<(String, Vec<String>)> {
+        let mut path = format!(
+            "/v1/public/businesses/{}/slots?service_id={}&from={from}&to={to}",
+            salon.tenant.slug, salon.service
+        );
+        if let Some(s) = staff {
+            path.push_str(&format!("&staff_id={s}"));
+        }
+        let res = self.get(&path, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        res.body["slots"]
+            .as_array()
+            .expect("slots")
+            .iter()
+            .map(|s| {
+                let staff = s["staff_ids"]
+                    .as_array()
+                    .expect("staff_ids")
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                (s["start"].as_str().unwrap_or_default().to_owned(), staff)
+            })
+            .collect()
+    }
+
+    /// Book online as a customer.
+    pub async fn book(&self, salon: &Salon, start: &str, staff: Option<&str>, email: &str) -> Res {
+        let mut body =
+            json!({"service_id": salon.service, "start": start, "customer": {"name": "Casey", "email": email}});
+        if let Some(s) = staff {
+            body["staff_id"] = json!(s);
+        }
+        self.post(&format!("/v1/public/businesses/{}/appointments", salon.tenant.slug), None, body).await
     }
 }
