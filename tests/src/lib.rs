@@ -382,3 +382,15 @@ impl TestApp {
         self.post(&format!("/v1/public/businesses/{}/appointments", salon.tenant.slug), None, body).await
     }
 }
+
+impl TestApp {
+    /// Serve the fleet on a free local port (for tests that want real HTTP); returns
+    /// its base URL. The server lives as long as the test's runtime.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}")
+    }
+}

@@ -125,10 +125,25 @@ pub async fn check_staff_slot(
     };
     let free = slots::free_at(tx, &staff_rules, &request, start).await?;
     if free.is_empty() {
+        // Say which: another appointment holds the time (409), or it is outside hours (422).
+        let (from, until) = rules.blocked(start);
+        let taken = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM appointments WHERE staff_id = $1 AND status <> 'cancelled'
+                              AND blocked && tstzrange($2, $3) AND ($4::uuid IS NULL OR id <> $4)) AS "taken!""#,
+            staff_id,
+            from,
+            until,
+            moving
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        if taken {
+            return Err(ApiError::conflict("SLOT_TAKEN", "another appointment holds this time").with_field("start"));
+        }
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "SLOT_UNAVAILABLE",
-            "outside this staff member's hours or not free; set allow_outside_availability to book it anyway",
+            "outside this staff member's hours; set allow_outside_availability to book it anyway",
         )
         .with_field("start"));
     }
