@@ -40,10 +40,54 @@ CREATE TABLE waitlist_entries (
 );
 CREATE INDEX waitlist_by_service ON waitlist_entries (business_id, service_id, created_at) WHERE status = 'waiting';
 
--- Customer search by any part of name, email or phone.
-CREATE INDEX customers_search_name ON customers USING gin (business_id, name gin_trgm_ops);
-CREATE INDEX customers_search_email ON customers USING gin (business_id, email gin_trgm_ops);
-CREATE INDEX customers_search_phone ON customers USING gin (business_id, phone gin_trgm_ops);
+-- Customer search by any part of name, email or phone, through a trigram index.
+--
+-- Under row-level security PostgreSQL will not use a non-leakproof operator such as ILIKE
+-- as an index condition (it could leak rows of other tenants through errors), so a
+-- trigram index on customers itself is never used. The searchable text lives in a side
+-- table without RLS that only kairos_lookup can touch: a trigger keeps it in step with
+-- customers, and search_customers() reads it for the current tenant only.
+CREATE TABLE customer_search (
+    customer_id uuid PRIMARY KEY REFERENCES customers (id) ON DELETE CASCADE,
+    business_id uuid NOT NULL,
+    document text NOT NULL
+);
+CREATE INDEX customer_search_document ON customer_search USING gin (business_id, document gin_trgm_ops);
+REVOKE ALL ON customer_search FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON customer_search TO kairos_lookup;
+GRANT SELECT (id, business_id, name, email, phone) ON customers TO kairos_lookup;
+
+CREATE FUNCTION customer_search_sync() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+    INSERT INTO customer_search (customer_id, business_id, document)
+    VALUES (NEW.id, NEW.business_id, lower(NEW.name || ' ' || NEW.email || ' ' || coalesce(NEW.phone, '')))
+    ON CONFLICT (customer_id) DO UPDATE SET document = EXCLUDED.document;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER customer_search_sync AFTER INSERT OR UPDATE OF name, email, phone ON customers
+    FOR EACH ROW EXECUTE FUNCTION customer_search_sync();
+
+-- Customer ids of the current tenant whose name, email or phone contains p_query
+-- (matched literally), best match first.
+CREATE FUNCTION search_customers(p_query text, p_limit integer)
+RETURNS TABLE (customer_id uuid, score real)
+LANGUAGE sql STABLE SECURITY DEFINER ROWS 20 SET search_path = public, pg_temp
+AS $$
+    SELECT s.customer_id, similarity(s.document, lower(p_query))
+    FROM customer_search s
+    WHERE s.business_id = app_business_id()
+      AND s.document LIKE '%' || replace(replace(replace(lower(p_query), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+    ORDER BY 2 DESC, 1
+    LIMIT p_limit
+$$;
+
+ALTER FUNCTION customer_search_sync() OWNER TO kairos_lookup;
+ALTER FUNCTION search_customers(text, integer) OWNER TO kairos_lookup;
+REVOKE ALL ON FUNCTION search_customers(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION search_customers(text, integer) TO kairos_app;
 
 ALTER TABLE appointments ADD COLUMN created_by text NOT NULL DEFAULT 'customer'
     CHECK (created_by IN ('customer', 'staff'));

@@ -106,3 +106,25 @@ async fn customer_activity_is_newest_first() {
     assert_eq!(ids(&page2), [first.id()]);
     assert_eq!(page2.body["next_cursor"], json!(null));
 }
+
+#[tokio::test]
+async fn search_uses_the_trigram_index_and_stays_inside_the_tenant() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Plans").await;
+    // The search table is only reachable through search_customers().
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    let direct = sqlx::query("SELECT * FROM customer_search").fetch_all(&mut *conn).await;
+    assert!(direct.unwrap_err().to_string().contains("permission denied"));
+    // Tiny tables are scanned anyway; with scans priced out, the plan shows the index the
+    // function's query can use.
+    let mut tx = t.db.admin.begin().await.unwrap();
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT customer_id FROM customer_search WHERE business_id = $1 AND document LIKE '%mari%'",
+    )
+    .bind(a.business_id)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(plan.join("\n").contains("customer_search_document"), "{plan:?}");
+}

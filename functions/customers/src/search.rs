@@ -39,18 +39,16 @@ async fn handler(auth: Auth, State(app): State<App>, Query(search): Query<Search
     if !(1..=100).contains(&limit) {
         return Err(ApiError::validation("limit", "must be a number from 1 to 100"));
     }
-    // LIKE wildcards in the query are matched literally.
-    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let data = sqlx::query_as!(
         Customer,
-        "SELECT id, name, email, phone, whatsapp_opt_in, notes, created_at FROM customers
-         WHERE name ILIKE $1 OR email ILIKE $1 OR phone ILIKE $1
-         ORDER BY greatest(similarity(name, $2), similarity(email, $2)) DESC, id
-         LIMIT $3",
-        pattern,
+        // search_customers() reads the trigram-indexed side table for this tenant only
+        // (see the migration for why it cannot be an index on customers under RLS).
+        "SELECT c.id, c.name, c.email, c.phone, c.whatsapp_opt_in, c.notes, c.created_at
+         FROM search_customers($1, $2) s JOIN customers c ON c.id = s.customer_id
+         ORDER BY s.score DESC, c.id",
         q,
-        limit
+        limit as i32
     )
     .fetch_all(&mut *tx)
     .await?;
