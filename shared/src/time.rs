@@ -121,14 +121,20 @@ impl Hours {
     /// Open time on a local date: the override if there is one, else the weekday's
     /// windows; nothing on a holiday.
     pub fn on(&self, tz: Tz, date: NaiveDate) -> (DaySource, Vec<Interval>) {
+        let (source, windows) = self.local_on(date);
+        (source, windows_on(tz, date, windows))
+    }
+
+    /// The same in local terms: which windows apply on `date`, before time zones.
+    pub fn local_on(&self, date: NaiveDate) -> (DaySource, &[(MinuteOfDay, MinuteOfDay)]) {
         if let Some(name) = self.holidays.get(&date) {
-            return (DaySource::Holiday(name.clone()), Vec::new());
+            return (DaySource::Holiday(name.clone()), &[]);
         }
         if let Some(windows) = self.overrides.get(&date) {
-            return (DaySource::Override, windows_on(tz, date, windows));
+            return (DaySource::Override, windows);
         }
         let weekday = date.weekday().num_days_from_monday() as usize;
-        (DaySource::Weekly, windows_on(tz, date, &self.weekly[weekday]))
+        (DaySource::Weekly, &self.weekly[weekday])
     }
 }
 

@@ -8,9 +8,11 @@
 //! pointer, and a conflict jumps straight past the busy range, so the work is linear in
 //! windows + busy ranges + offered slots.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use shared::time::Hours;
+use shared::time::{Edge, Hours, MinuteOfDay, local_instant};
 
 /// A half-open interval `[start, end)` in epoch seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,12 +92,22 @@ pub struct StaffInput {
 pub fn compute(tz: Tz, from: NaiveDate, to: NaiveDate, staff: &[StaffInput], rules: &Rules) -> Vec<(i64, Vec<usize>)> {
     let mut per_staff = Vec::with_capacity(staff.len());
     let mut open = Vec::new();
+    // Staff mostly share hours: resolve each local window on each date once.
+    let mut resolved: HashMap<(NaiveDate, MinuteOfDay, MinuteOfDay), Option<Span>> = HashMap::new();
     for input in staff {
         open.clear();
         for date in from.iter_days().take_while(|d| *d <= to) {
-            let (_, windows) = input.hours.on(tz, date);
-            open.extend(windows.iter().map(|w| Span { start: w.start.timestamp(), end: w.end.timestamp() }));
+            let (_, windows) = input.hours.local_on(date);
+            for &(s, e) in windows {
+                let span = *resolved.entry((date, s, e)).or_insert_with(|| {
+                    let (start, end) = (local_instant(tz, date, s, Edge::Start), local_instant(tz, date, e, Edge::End));
+                    (end > start).then(|| Span { start: start.timestamp(), end: end.timestamp() })
+                });
+                open.extend(span);
+            }
         }
+        // Windows of one date in start order (they may be stored in any order).
+        open.sort_unstable();
         let mut starts = Vec::new();
         staff_slots(&open, &input.busy, rules, &mut starts);
         // Overlapping windows could offer one start twice.
@@ -114,7 +126,8 @@ pub fn compute(tz: Tz, from: NaiveDate, to: NaiveDate, staff: &[StaffInput], rul
 pub fn any_staff(per_staff: &[Vec<i64>]) -> Vec<(i64, Vec<usize>)> {
     let mut all: Vec<(i64, usize)> =
         per_staff.iter().enumerate().flat_map(|(i, starts)| starts.iter().map(move |&t| (t, i))).collect();
-    all.sort_unstable();
+    // A stable sort merges the already sorted runs (one per staff member) cheaply.
+    all.sort();
     let mut out: Vec<(i64, Vec<usize>)> = Vec::new();
     for (t, i) in all {
         match out.last_mut() {
