@@ -71,3 +71,23 @@ fn every_operation_has_a_binary_and_a_fixture_and_vice_versa() {
     let orphans: Vec<_> = fixtures.iter().filter(|f| !names.contains(f.as_str())).collect();
     assert!(orphans.is_empty(), "fixtures without an operation: {orphans:?}");
 }
+
+#[test]
+fn the_permission_table_in_docs_is_current() {
+    let path = root().join("docs/permissions.md");
+    let expected = format!(
+        "# Permissions\n\nGenerated from `shared::auth::MATRIX`, the one place that says which role may do what\n\
+         (`UPDATE_MANIFEST=1 cargo test -p e2e --test manifest` rewrites this file). Handlers ask for a\n\
+         permission with `auth.require(Permission::...)`; platform administrators and customer links are\n\
+         separate access levels, not roles.\n\n{}",
+        shared::auth::matrix_markdown()
+    );
+    if std::env::var_os("UPDATE_MANIFEST").is_some() {
+        std::fs::write(&path, &expected).expect("write docs/permissions.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == expected,
+        "docs/permissions.md is stale: run `UPDATE_MANIFEST=1 cargo test -p e2e --test manifest`"
+    );
+}

@@ -91,13 +91,32 @@ pub async fn free_staff(
         to: start.date_naive(),
         now: app.now(),
         ignore_appointment: None,
+        count_bookings: true,
     };
     let free = slots::free_at(tx, rules, &request, start).await?;
     if free.is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "SLOT_UNAVAILABLE", "this time is not offered")
-            .with_field("start"));
+        return Err(not_offered(tx, rules, &request, start).await);
     }
     Ok(free)
+}
+
+/// Why a start is not offered: taken by an appointment (409 `SLOT_TAKEN`, the same
+/// answer a lost race gets), or never offered at all (422 `SLOT_UNAVAILABLE`).
+pub async fn not_offered(
+    tx: &mut shared::db::Tx,
+    rules: &ServiceRules,
+    request: &Request,
+    start: DateTime<Utc>,
+) -> ApiError {
+    let by_hours = Request { count_bookings: false, ..*request };
+    match slots::free_at(tx, rules, &by_hours, start).await {
+        Ok(staff) if !staff.is_empty() => {
+            ApiError::conflict("SLOT_TAKEN", "this time has just been taken; pick another").with_field("start")
+        }
+        Ok(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "SLOT_UNAVAILABLE", "this time is not offered")
+            .with_field("start"),
+        Err(e) => e,
+    }
 }
 
 /// Claim the time with the first free staff member and hand out the manage link.

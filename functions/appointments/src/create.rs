@@ -122,6 +122,7 @@ pub async fn check_staff_slot(
         to: start.date_naive(),
         now: start - Duration::days(1),
         ignore_appointment: moving,
+        count_bookings: true,
     };
     let free = slots::free_at(tx, &staff_rules, &request, start).await?;
     if free.is_empty() {

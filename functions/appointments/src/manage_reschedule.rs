@@ -2,7 +2,6 @@
 //! slot, while outside the cancellation notice. Atomic, like staff rescheduling.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -57,13 +56,13 @@ async fn handler(
         to: req.start.date_naive(),
         now: app.now(),
         ignore_appointment: Some(appointment_id),
+        count_bookings: true,
     };
     let free = slots::free_at(&mut tx, &rules, &request, req.start).await?;
     // Stay with the same staff member when they are free.
     let staff_id = if free.contains(&current.staff_id) { Some(current.staff_id) } else { free.first().copied() };
     let Some(staff_id) = staff_id else {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "SLOT_UNAVAILABLE", "this time is not offered")
-            .with_field("start"));
+        return Err(crate::book::not_offered(&mut tx, &rules, &request, req.start).await);
     };
     let moved = move_to(&mut tx, business_id, &rules, appointment_id, staff_id, req.start).await?;
     let manage_token = model::manage_token(&app, business_id, &moved).await?;

@@ -81,11 +81,14 @@ pub struct Request {
     pub now: DateTime<Utc>,
     /// An appointment whose own time does not count as busy (it is being moved).
     pub ignore_appointment: Option<Uuid>,
+    /// Whether appointments make time busy; without them the answer is what the hours
+    /// alone would offer (to tell "taken" from "never offered").
+    pub count_bookings: bool,
 }
 
 /// Offered slots for a service on local dates `from..=to`.
 pub async fn offered(tx: &mut Tx, rules: &ServiceRules, req: &Request) -> ApiResult<Vec<Slot>> {
-    let Request { service_id, staff_id, from, to, now, ignore_appointment } = *req;
+    let Request { service_id, staff_id, from, to, now, ignore_appointment, count_bookings } = *req;
     let staff: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT st.id FROM service_staff ss JOIN staff st ON st.id = ss.staff_id
          WHERE ss.service_id = $1 AND st.deleted_at IS NULL AND st.active AND ($2::uuid IS NULL OR st.id = $2)
@@ -157,18 +160,22 @@ pub async fn offered(tx: &mut Tx, rules: &ServiceRules, req: &Request) -> ApiRes
     // Appointments that can touch any candidate's buffered range.
     let range_start = local_instant(rules.tz, from, 0, Edge::Start) - rules.buffer_before;
     let range_end = local_instant(rules.tz, to, 1440, Edge::End) + rules.buffer_after;
-    for b in sqlx::query!(
-        r#"SELECT staff_id, lower(blocked) AS "start!", upper(blocked) AS "end!" FROM appointments
+    let bookings = if !count_bookings {
+        Vec::new()
+    } else {
+        sqlx::query!(
+            r#"SELECT staff_id, lower(blocked) AS "start!", upper(blocked) AS "end!" FROM appointments
            WHERE staff_id = ANY($1) AND status <> 'cancelled' AND blocked && tstzrange($2, $3)
              AND ($4::uuid IS NULL OR id <> $4)"#,
-        &staff,
-        range_start,
-        range_end,
-        ignore_appointment
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    {
+            &staff,
+            range_start,
+            range_end,
+            ignore_appointment
+        )
+        .fetch_all(&mut **tx)
+        .await?
+    };
+    for b in bookings {
         if let Some(&i) = index.get(&b.staff_id) {
             inputs[i].busy.push(Span { start: b.start.timestamp(), end: b.end.timestamp() });
         }

@@ -57,6 +57,7 @@ async fn handler(
         to: q.to,
         now: app.now(),
         ignore_appointment: None,
+        count_bookings: true,
     };
     let slots = slots::offered(&mut tx, &rules, &request).await?;
     tx.commit().await?;

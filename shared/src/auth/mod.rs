@@ -93,6 +93,21 @@ impl Permission {
     }
 }
 
+/// The matrix as a markdown table (docs/permissions.md is generated from it).
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| permission | owner | manager | staff |\n|---|:-:|:-:|:-:|\n");
+    for (permission, _) in MATRIX {
+        let mark = |role| if permission.allows(role) { "✓" } else { "—" };
+        out.push_str(&format!(
+            "| {permission:?} | {} | {} | {} |\n",
+            mark(Role::Owner),
+            mark(Role::Manager),
+            mark(Role::Staff)
+        ));
+    }
+    out
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Auth {
