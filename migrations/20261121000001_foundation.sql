@@ -25,6 +25,22 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 GRANT USAGE ON SCHEMA public TO kairos_app, kairos_lookup;
 
+-- Make a table a tenant table: row-level security ENABLEd and FORCEd with the one
+-- policy shape (rows of the current tenant only), and the application role's grants.
+-- Every migration that adds a tenant table calls this.
+CREATE FUNCTION make_tenant_table(t regclass) RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (business_id = app_business_id()) '
+                   'WITH CHECK (business_id = app_business_id())', t);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO kairos_app', t);
+END
+$$;
+REVOKE ALL ON FUNCTION make_tenant_table(regclass) FROM PUBLIC;
+
 -- The tenant of the current transaction, or NULL (which matches no row).
 CREATE FUNCTION app_business_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -181,23 +197,11 @@ CREATE POLICY tenant_isolation ON users
     USING (business_id = app_business_id() OR current_user = 'kairos_lookup')
     WITH CHECK (business_id = app_business_id());
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['refresh_tokens', 'locations', 'location_amenities', 'staff',
-                             'services', 'service_staff', 'idempotency_keys']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (business_id = app_business_id()) '
-                       'WITH CHECK (business_id = app_business_id())', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t)
+FROM unnest(ARRAY['refresh_tokens', 'locations', 'location_amenities', 'staff', 'services', 'service_staff',
+                  'idempotency_keys']::regclass[]) AS t;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON businesses, users, refresh_tokens, locations,
-    location_amenities, staff, services, service_staff, idempotency_keys TO kairos_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON businesses, users TO kairos_app;
 GRANT SELECT (id, slug, name, time_zone, status) ON businesses TO kairos_lookup;
 GRANT SELECT (id, business_id, email, password_hash, role) ON users TO kairos_lookup;
 

@@ -91,17 +91,4 @@ CREATE INDEX appointments_by_staff_time ON appointments USING gist (business_id,
 CREATE INDEX appointments_by_start ON appointments (business_id, starts_at);
 CREATE INDEX appointments_by_customer ON appointments (business_id, customer_id, starts_at DESC);
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['staff_weekly_hours', 'availability_overrides', 'holidays', 'customers', 'appointments']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (business_id = app_business_id()) '
-                       'WITH CHECK (business_id = app_business_id())', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO kairos_app', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t) FROM unnest(ARRAY['staff_weekly_hours', 'availability_overrides', 'holidays', 'customers', 'appointments']::regclass[]) AS t;

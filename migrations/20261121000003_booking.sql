@@ -94,17 +94,4 @@ ALTER TABLE appointments ADD COLUMN created_by text NOT NULL DEFAULT 'customer'
 ALTER TABLE appointments ADD COLUMN outside_availability boolean NOT NULL DEFAULT false;
 CREATE INDEX appointments_by_series ON appointments (business_id, series_id) WHERE series_id IS NOT NULL;
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['outbox', 'waitlist_entries']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (business_id = app_business_id()) '
-                       'WITH CHECK (business_id = app_business_id())', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO kairos_app', t);
-    END LOOP;
-END
-$$;
+SELECT make_tenant_table(t) FROM unnest(ARRAY['outbox', 'waitlist_entries']::regclass[]) AS t;
