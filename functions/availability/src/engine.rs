@@ -36,15 +36,21 @@ pub struct Rules {
 
 /// Sort and merge overlapping or touching busy ranges, so their ends ascend too.
 pub fn normalize(busy: &mut Vec<Span>) {
-    busy.sort_unstable();
-    let mut merged: Vec<Span> = Vec::with_capacity(busy.len());
-    for span in busy.drain(..) {
-        match merged.last_mut() {
-            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
-            _ => merged.push(span),
+    if !busy.is_sorted() {
+        busy.sort_unstable();
+    }
+    // Merge in place: `kept` ranges are final, the rest is still to look at.
+    let mut kept = 0;
+    for i in 0..busy.len() {
+        let span = busy[i];
+        if kept > 0 && span.start <= busy[kept - 1].end {
+            busy[kept - 1].end = busy[kept - 1].end.max(span.end);
+        } else {
+            busy[kept] = span;
+            kept += 1;
         }
     }
-    *busy = merged;
+    busy.truncate(kept);
 }
 
 /// Offered starts for one staff member, ascending, appended to `out`.
