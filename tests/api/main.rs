@@ -10,6 +10,7 @@ mod customers;
 mod locations;
 mod platform;
 mod rls;
+mod routes;
 mod services;
 mod staff;
 mod waitlist;
