@@ -14,6 +14,8 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 export KAIROS_MOTO_PORT="${KAIROS_MOTO_PORT:-4566}"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$KAIROS_MOTO_PORT}"
 export JWT_SECRET_ID="${JWT_SECRET_ID:-kairos/jwt-signing-keys}"
+# The web app's origin, the only one CORS allows.
+export CORS_ALLOWED_ORIGIN="${CORS_ALLOWED_ORIGIN:-http://127.0.0.1:5173}"
 
 STARTED_PIDS=()
 

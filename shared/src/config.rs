@@ -16,6 +16,8 @@ pub struct Config {
     pub jwt_secret_id: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// The web app's origin, the only one CORS allows (none: no CORS headers).
+    pub cors_allowed_origin: Option<String>,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
             jwt_secret_id: var("JWT_SECRET_ID").unwrap_or_else(|| "kairos/jwt-signing-keys".into()),
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900).into()),
             refresh_token_ttl: Duration::from_secs(number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into()),
+            cors_allowed_origin: var("CORS_ALLOWED_ORIGIN").filter(|o| o != "*"),
         }
     }
 }

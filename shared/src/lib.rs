@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod http_policy;
 pub mod idempotency;
 pub mod lambda;
 pub mod operation;

@@ -148,3 +148,42 @@ async fn list_parameters_are_validated() {
         }
     }
 }
+
+#[tokio::test]
+async fn security_headers_and_cors_for_the_configured_origin_only() {
+    // The test fleet allows https://app.kairos.test.
+    let t = TestApp::spawn().await;
+    let res = t.get("/v1/public/businesses/nobody", None).await;
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(res.headers[name], value, "{name}");
+    }
+    assert!(res.headers.get("access-control-allow-origin").is_none(), "no Origin, no CORS");
+
+    let allowed = [("origin", "https://app.kairos.test")];
+    let res = t.call(Method::GET, "/v1/public/businesses/nobody", None, None, &allowed).await;
+    assert_eq!(res.headers["access-control-allow-origin"], "https://app.kairos.test");
+    let evil = [("origin", "https://evil.example")];
+    let res = t.call(Method::GET, "/v1/public/businesses/nobody", None, None, &evil).await;
+    assert!(res.headers.get("access-control-allow-origin").is_none());
+
+    let preflight = [("origin", "https://app.kairos.test"), ("access-control-request-method", "POST")];
+    let res = t.call(Method::OPTIONS, "/v1/staff", None, None, &preflight).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    assert!(res.headers["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));
+    let res = t
+        .call(
+            Method::OPTIONS,
+            "/v1/staff",
+            None,
+            None,
+            &[("origin", "https://evil.example"), ("access-control-request-method", "POST")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.headers.get("access-control-allow-origin").is_none());
+}

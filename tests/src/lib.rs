@@ -197,6 +197,7 @@ impl TestApp {
         config.database_url = Some(db.app_url());
         config.database_max_connections = 20;
         config.jwt_secret_id = jwt_secret_id;
+        config.cors_allowed_origin = Some("https://app.kairos.test".into());
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())

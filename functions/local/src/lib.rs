@@ -38,7 +38,8 @@ pub fn router(app: App) -> Router {
             router = router.route(path, method_router);
         }
     }
-    shared::lambda::with_common_layers(router.with_state(app))
+    let origin = app.config.cors_allowed_origin.clone();
+    shared::lambda::with_common_layers(router.with_state(app), origin)
 }
 
 /// What API Gateway does with the Lambda authorizer: run it, refuse or pass the identity.
