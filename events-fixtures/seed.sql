@@ -3,6 +3,9 @@
 -- {{placeholders}} are instants on a Tuesday two to three weeks ahead (the test fills them in).
 INSERT INTO businesses (id, name, slug, time_zone) VALUES ('01900000-0000-7000-8000-00000000000a', 'Fixture Studio', 'fixture-studio', 'Europe/Berlin');
 INSERT INTO users (id, business_id, email, name, role) VALUES ('01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-00000000000a', 'owner@fixture.test', 'Fiona Fixture', 'owner');
+INSERT INTO sessions (id, business_id, user_id) VALUES ('01900000-0000-7000-8000-0000000000a5', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1');
+INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, expires_at)
+    VALUES ('01900000-0000-7000-8000-0000000000a6', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-0000000000a5', decode('2f9328627be5e0c0beb0a09fbffd7849cb34b2c6aae7b302c2b093f931ea7f5d', 'hex'), now() + interval '30 days');
 INSERT INTO locations (id, business_id, name, city, country) VALUES ('01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-00000000000a', 'Mitte', 'Berlin', 'DE');
 INSERT INTO staff (id, business_id, name, email, location_id) VALUES ('01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-00000000000a', 'Alex Schmidt', 'alex@fixture.test', '01900000-0000-7000-8000-0000000000c1');
 INSERT INTO services (id, business_id, name, duration_minutes, price_amount, price_currency)

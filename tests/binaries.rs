@@ -113,7 +113,12 @@ async fn every_binary_answers_its_fixture() {
         &shared::secrets::get_string(&jwt_secret_id).await.expect("secret"),
     )
     .expect("keys");
-    let owner = Auth { business_id: BUSINESS.parse().unwrap(), user_id: OWNER.parse().unwrap(), role: Role::Owner };
+    let owner = Auth {
+        business_id: BUSINESS.parse().unwrap(),
+        user_id: OWNER.parse().unwrap(),
+        role: Role::Owner,
+        session_id: None,
+    };
     let token = keys.issue(&owner, Duration::from_secs(600)).expect("token");
 
     // A Tuesday two to three weeks ahead (Berlin): inside the default booking window and
@@ -162,6 +167,7 @@ async fn every_binary_answers_its_fixture() {
                 // POSTs create (201), except those that act on something that exists.
                 let acts = [
                     "auth-login",
+                    "auth-refresh",
                     "appointments-cancel",
                     "appointments-reschedule",
                     "appointments-status-set",
@@ -171,6 +177,7 @@ async fn every_binary_answers_its_fixture() {
                 ];
                 let expected = match (method, op.name) {
                     (_, name) if acts.contains(&name) => 200,
+                    ("POST", "auth-logout") => 204,
                     ("POST", _) => 201,
                     ("DELETE", _) => 204,
                     _ => 200,

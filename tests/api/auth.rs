@@ -132,7 +132,9 @@ async fn authorizer_refuses_bad_tokens_and_suspended_businesses() {
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{header:?}");
     }
     // A well-signed token for a business that does not exist.
-    let ghost = t.token_for(&Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner }).await;
+    let ghost = t
+        .token_for(&Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner, session_id: None })
+        .await;
     assert_eq!(t.get("/v1/auth/me", Some(&ghost)).await.status, StatusCode::UNAUTHORIZED);
 
     sqlx::query("UPDATE businesses SET status = 'suspended' WHERE id = $1")
@@ -163,4 +165,62 @@ async fn authorizer_lambda_answers_with_the_identity_as_context() {
     let denied = auth::authorizer::decide(t.app.clone(), request).await;
     assert!(!denied.is_authorized);
     assert!(denied.context.is_null());
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
+    let t = TestApp::spawn().await;
+    let a = t.tenant("Refresh").await;
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(a.owner_id)
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    let login = t.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+    let first = login.body["refresh_token"].as_str().unwrap().to_owned();
+
+    let second = t.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let second_refresh = second.body["refresh_token"].as_str().unwrap().to_owned();
+    let second_access = second.body["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first);
+    assert_eq!(t.get("/v1/auth/me", Some(&second_access)).await.status, StatusCode::OK);
+
+    // The first token again: someone copied it. The whole session goes.
+    let reuse = t.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!((reuse.status, reuse.code()), (StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED"));
+    let later = t.post("/v1/auth/refresh", None, json!({"refresh_token": second_refresh})).await;
+    assert_eq!((later.status, later.code()), (StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN"));
+    let me = t.get("/v1/auth/me", Some(&second_access)).await;
+    assert_eq!((me.status, me.code()), (StatusCode::UNAUTHORIZED, "SESSION_REVOKED"));
+    // Other sessions of the same user are untouched.
+    assert_eq!(t.get("/v1/auth/me", Some(&a.owner)).await.status, StatusCode::OK);
+
+    let res = t.post("/v1/auth/refresh", None, json!({"refresh_token": "made-up"})).await;
+    assert_eq!((res.status, res.code()), (StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN"));
+    let res = t.post("/v1/auth/refresh", None, json!({})).await;
+    assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "refresh_token"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_its_tokens() {
+    let t = TestApp::spawn().await;
+    let res = t
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"business_name": "Bye", "email": "bye@example.com", "password": PASSWORD, "time_zone": "UTC"}),
+        )
+        .await;
+    let access = res.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = res.body["refresh_token"].as_str().unwrap().to_owned();
+    let other = t.post("/v1/auth/login", None, json!({"email": "bye@example.com", "password": PASSWORD})).await;
+    let other_access = other.body["access_token"].as_str().unwrap().to_owned();
+
+    assert_eq!(t.post("/v1/auth/logout", Some(&access), json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get("/v1/auth/me", Some(&access)).await.code(), "SESSION_REVOKED");
+    let res = t.post("/v1/auth/refresh", None, json!({"refresh_token": refresh})).await;
+    assert_eq!((res.status, res.code()), (StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN"));
+    assert_eq!(t.get("/v1/auth/me", Some(&other_access)).await.status, StatusCode::OK, "only that session ends");
+    assert_eq!(t.post("/v1/auth/logout", None, json!({})).await.status, StatusCode::UNAUTHORIZED);
 }

@@ -58,6 +58,12 @@ async fn every_route_refuses_strangers_other_tenants_and_lesser_roles() {
             let res = t.call(method.clone(), &path, None, body.clone(), &[]).await;
             assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name} without a token: {}", res.body);
 
+            if name == "auth-logout" {
+                // Would end the session the rest of the walk signs in with; it takes no
+                // ids and no role (its own tests cover it).
+                checked += 1;
+                continue;
+            }
             let res = t.call(method.clone(), &path, Some(&b.owner), body.clone(), &[]).await;
             if has_ids {
                 assert_eq!(res.status, StatusCode::NOT_FOUND, "{name} with another business's token: {}", res.body);

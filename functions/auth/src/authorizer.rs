@@ -48,11 +48,20 @@ pub async fn authorize(app: &App, header: Option<&str>) -> Result<Auth, ApiError
         app.signing_keys().await?.verify(token).map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let status = sqlx::query_scalar!("SELECT status FROM businesses WHERE id = $1", auth.business_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let state = sqlx::query!(
+        r#"SELECT b.status,
+                  EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.revoked_at IS NOT NULL) AS "revoked!"
+           FROM businesses b WHERE b.id = $1"#,
+        auth.business_id,
+        auth.session_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
-    match status.as_deref() {
+    if state.as_ref().is_some_and(|s| s.revoked) {
+        return Err(ApiError::unauthorized("this session has ended; sign in again").with_code("SESSION_REVOKED"));
+    }
+    match state.as_ref().map(|s| s.status.as_str()) {
         Some("active") => Ok(auth),
         Some(_) => Err(ApiError::forbidden("this business is suspended").with_code("BUSINESS_SUSPENDED")),
         None => Err(ApiError::unauthorized("unknown business")),

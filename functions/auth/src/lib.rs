@@ -3,10 +3,12 @@
 
 pub mod authorizer;
 pub mod login;
+pub mod logout;
 pub mod me;
+pub mod refresh;
 pub mod register;
 pub mod tokens;
 
 use shared::Operation;
 
-pub const OPERATIONS: &[&Operation] = &[&authorizer::OP, &register::OP, &login::OP, &me::OP];
+pub const OPERATIONS: &[&Operation] = &[&authorizer::OP, &register::OP, &login::OP, &refresh::OP, &logout::OP, &me::OP];

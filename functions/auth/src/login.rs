@@ -47,7 +47,7 @@ pub async fn login(State(app): State<App>, Json(req): Json<LoginRequest>) -> Api
         return Err(ApiError::unauthorized("email or password is wrong").with_code("INVALID_CREDENTIALS"));
     };
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
-    let auth = Auth { business_id: account.business_id, user_id: account.user_id, role };
+    let auth = Auth { business_id: account.business_id, user_id: account.user_id, role, session_id: None };
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let status = sqlx::query_scalar!("SELECT status FROM businesses WHERE id = $1", auth.business_id)

@@ -62,7 +62,7 @@ pub async fn register(
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
     let password_hash = password::hash(req.password.expose()).await?;
-    let auth = Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner };
+    let auth = Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner, session_id: None };
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
 
     let slug = insert_business(&mut tx, auth.business_id, &req.business_name, req.time_zone).await?;

@@ -18,10 +18,26 @@ pub struct Tokens {
     pub expires_in: u64,
 }
 
-/// Sign an access token and store a new refresh token (in `family`, or a new family).
-pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, family: Option<Uuid>) -> Result<Tokens, ApiError> {
+/// Sign an access token and store a new refresh token, in `session` or in a new session.
+pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, session: Option<Uuid>) -> Result<Tokens, ApiError> {
+    let session = match session {
+        Some(id) => id,
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query!(
+                "INSERT INTO sessions (id, business_id, user_id) VALUES ($1, $2, $3)",
+                id,
+                auth.business_id,
+                auth.user_id
+            )
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+    };
+    let auth = Auth { session_id: Some(session), ..*auth };
     let ttl = app.config.access_token_ttl;
-    let access_token = app.signing_keys().await?.issue(auth, ttl).map_err(ApiError::internal)?;
+    let access_token = app.signing_keys().await?.issue(&auth, ttl).map_err(ApiError::internal)?;
 
     let mut secret = [0u8; 32];
     rand::fill(&mut secret);
@@ -34,13 +50,29 @@ pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, family: Option<Uuid>) ->
         Uuid::now_v7(),
         auth.business_id,
         auth.user_id,
-        family.unwrap_or_else(Uuid::now_v7),
+        session,
         hash(&refresh_token),
         expires_at,
     )
     .execute(&mut **tx)
     .await?;
     Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ttl.as_secs() })
+}
+
+/// End a session: its refresh tokens stop working, and so do its access tokens (the
+/// authorizer checks the session).
+pub async fn revoke_session(tx: &mut Tx, session: Uuid, reason: &str) -> Result<(), ApiError> {
+    sqlx::query!(
+        "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
+        session,
+        reason
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", session)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub fn hash(token: &str) -> Vec<u8> {

@@ -114,6 +114,8 @@ pub struct Auth {
     pub business_id: Uuid,
     pub user_id: Uuid,
     pub role: Role,
+    /// The sign-in session the token belongs to (logout and refresh-token reuse revoke it).
+    pub session_id: Option<Uuid>,
 }
 
 impl Auth {
@@ -129,11 +131,15 @@ impl Auth {
     /// The authorizer context this identity travels in (string values, as API Gateway
     /// passes them through).
     pub fn to_context(&self) -> HashMap<String, Value> {
-        HashMap::from([
+        let mut context = HashMap::from([
             ("business_id".to_owned(), Value::from(self.business_id.to_string())),
             ("user_id".to_owned(), Value::from(self.user_id.to_string())),
             ("role".to_owned(), Value::from(self.role.as_str())),
-        ])
+        ]);
+        if let Some(session) = self.session_id {
+            context.insert("session_id".to_owned(), Value::from(session.to_string()));
+        }
+        context
     }
 
     pub fn from_context(fields: &HashMap<String, Value>) -> Option<Auth> {
@@ -142,6 +148,7 @@ impl Auth {
             business_id: text("business_id")?.parse().ok()?,
             user_id: text("user_id")?.parse().ok()?,
             role: Role::parse(text("role")?)?,
+            session_id: text("session_id").and_then(|s| s.parse().ok()),
         })
     }
 }
@@ -190,7 +197,12 @@ mod tests {
 
     #[test]
     fn context_round_trip() {
-        let auth = Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Manager };
+        let auth = Auth {
+            business_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            role: Role::Manager,
+            session_id: Some(Uuid::now_v7()),
+        };
         assert_eq!(Auth::from_context(&auth.to_context()), Some(auth));
         let mut ext = http::Extensions::new();
         attach_context(&mut ext, &auth);

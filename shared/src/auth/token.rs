@@ -25,6 +25,9 @@ pub struct Claims {
     pub exp: u64,
     pub iss: String,
     pub aud: String,
+    /// The session (refresh token family) this token was issued in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// The claims of a link token: a signed, expiring capability for one thing (an
@@ -107,6 +110,7 @@ impl SigningKeys {
             exp: now + ttl.as_secs(),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
+            sid: auth.session_id,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current_kid.clone());
@@ -122,7 +126,12 @@ impl SigningKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation)?;
-        Ok(Auth { business_id: data.claims.bid, user_id: data.claims.sub, role: data.claims.role })
+        Ok(Auth {
+            business_id: data.claims.bid,
+            user_id: data.claims.sub,
+            role: data.claims.role,
+            session_id: data.claims.sid,
+        })
     }
 }
 
@@ -175,7 +184,12 @@ mod tests {
     }
 
     fn someone() -> Auth {
-        Auth { business_id: Uuid::now_v7(), user_id: Uuid::now_v7(), role: Role::Owner }
+        Auth {
+            business_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            role: Role::Owner,
+            session_id: Some(Uuid::now_v7()),
+        }
     }
 
     #[test]
@@ -216,6 +230,7 @@ mod tests {
             exp: 10,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
+            sid: None,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
