@@ -237,3 +237,30 @@ mod tests {
         assert!(parse_json::<Outer>(br#"{"name":"x","customer":{"email":"a@b.co"}}"#).is_ok());
     }
 }
+
+/// The caller's address: API Gateway's `sourceIp` under Lambda; locally the first
+/// `x-forwarded-for` hop (the local fleet has no proxy in front to forge it past).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        use lambda_http::RequestExt;
+        use lambda_http::request::RequestContext;
+        if let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.request_context_ref()
+            && let Some(ip) = ctx.http.source_ip.as_deref().filter(|ip| !ip.is_empty())
+        {
+            return Ok(SourceIp(ip.to_owned()));
+        }
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty() && v.len() <= 64);
+        Ok(SourceIp(forwarded.unwrap_or_else(|| "unknown".into())))
+    }
+}

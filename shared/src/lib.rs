@@ -26,5 +26,5 @@ pub mod types;
 pub use app::App;
 pub use auth::{Auth, Permission, Role};
 pub use error::{ApiError, ApiResult};
-pub use extract::{IdempotencyKey, Json, OptionalJson, Path, Query};
+pub use extract::{IdempotencyKey, Json, OptionalJson, Path, Query, SourceIp};
 pub use operation::{Access, Operation};

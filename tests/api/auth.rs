@@ -224,3 +224,57 @@ async fn logout_ends_the_session_and_its_tokens() {
     assert_eq!(t.get("/v1/auth/me", Some(&other_access)).await.status, StatusCode::OK, "only that session ends");
     assert_eq!(t.post("/v1/auth/logout", None, json!({})).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_per_address_then_reset() {
+    let fleet = TestApp::spawn().await;
+    let t = &fleet;
+    let res = t
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"business_name": "Lock", "email": "lock@example.com", "password": PASSWORD, "time_zone": "UTC"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let login = |email: &str, password: &str, ip: &str| {
+        let body = json!({"email": email, "password": password});
+        let headers = [("x-forwarded-for", ip.to_owned())];
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            t.call(axum::http::Method::POST, "/v1/auth/login", None, Some(body), &headers).await
+        }
+    };
+    // Ten wrong passwords for one account, from different addresses.
+    for i in 0..10 {
+        let res = login("lock@example.com", "wrong-password-1", &format!("198.51.100.{i}")).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password waits, with a Retry-After of at most 15 minutes.
+    let res = login("lock@example.com", PASSWORD, "198.51.100.99").await;
+    assert_eq!((res.status, res.code()), (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS"), "{}", res.body);
+    let wait: i64 = res.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+
+    // One address trying many accounts is stopped too.
+    for i in 0..10 {
+        login(&format!("nobody{i}@example.com"), "wrong-password-1", "203.0.113.7").await;
+    }
+    let res = login("someone-else@example.com", "wrong-password-1", "203.0.113.7").await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Fifteen minutes later the account may try again, and a success clears its count.
+    sqlx::query(
+        "UPDATE login_failures SET failed_at = failed_at - interval '16 minutes' WHERE subject LIKE 'email:lock@%'",
+    )
+    .execute(&t.db.admin)
+    .await
+    .unwrap();
+    let res = login("lock@example.com", PASSWORD, "198.51.100.99").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE subject = 'email:lock@example.com'")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -7,6 +7,7 @@ pub mod logout;
 pub mod me;
 pub mod refresh;
 pub mod register;
+pub mod throttle;
 pub mod tokens;
 
 use shared::Operation;

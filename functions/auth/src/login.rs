@@ -5,8 +5,9 @@ use axum::routing::post;
 use serde::Deserialize;
 use shared::auth::password;
 use shared::types::Email;
-use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Role};
+use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Role, SourceIp};
 
+use crate::throttle::{self, Subjects};
 use crate::tokens::{self, Tokens};
 
 pub const OP: Operation = Operation::http(
@@ -28,7 +29,14 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-pub async fn login(State(app): State<App>, Json(req): Json<LoginRequest>) -> ApiResult<Json<Tokens>> {
+pub async fn login(
+    State(app): State<App>,
+    SourceIp(ip): SourceIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<Tokens>> {
+    let subjects = Subjects::new(req.email.as_ref(), &ip);
+    throttle::check(&app, &subjects).await?;
+
     // Which business the email belongs to is not known yet: the one explicit
     // cross-tenant lookup, through a SECURITY DEFINER function.
     let mut tx = app.db.system_tx().await?;
@@ -44,8 +52,10 @@ pub async fn login(State(app): State<App>, Json(req): Json<LoginRequest>) -> Api
     let stored_hash = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let valid = password::verify(&req.password, stored_hash).await;
     let (Some(account), true) = (account, valid) else {
+        throttle::failed(&app, &subjects).await?;
         return Err(ApiError::unauthorized("email or password is wrong").with_code("INVALID_CREDENTIALS"));
     };
+    throttle::succeeded(&app, &subjects).await?;
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
     let auth = Auth { business_id: account.business_id, user_id: account.user_id, role, session_id: None };
 
