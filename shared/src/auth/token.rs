@@ -101,13 +101,17 @@ impl SigningKeys {
 
     /// A signed access token for this identity, valid for `ttl`.
     pub fn issue(&self, auth: &Auth, ttl: Duration) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = jsonwebtoken::get_current_timestamp();
+        self.issue_until(auth, jsonwebtoken::get_current_timestamp() + ttl.as_secs())
+    }
+
+    /// A signed access token for this identity that expires at `exp` (epoch seconds).
+    pub fn issue_until(&self, auth: &Auth, exp: u64) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: auth.user_id,
             bid: auth.business_id,
             role: auth.role,
-            iat: now,
-            exp: now + ttl.as_secs(),
+            iat: jsonwebtoken::get_current_timestamp().min(exp),
+            exp,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             sid: auth.session_id,
