@@ -126,27 +126,13 @@ pub async fn check_staff_slot(
     };
     let free = slots::free_at(tx, &staff_rules, &request, start).await?;
     if free.is_empty() {
-        // Say which: another appointment holds the time (409), or it is outside hours (422).
-        let (from, until) = rules.blocked(start);
-        let taken = sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM appointments WHERE staff_id = $1 AND status <> 'cancelled'
-                              AND blocked && tstzrange($2, $3) AND ($4::uuid IS NULL OR id <> $4)) AS "taken!""#,
-            staff_id,
-            from,
-            until,
-            moving
-        )
-        .fetch_one(&mut **tx)
-        .await?;
-        if taken {
-            return Err(ApiError::conflict("SLOT_TAKEN", "another appointment holds this time").with_field("start"));
-        }
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "SLOT_UNAVAILABLE",
-            "outside this staff member's hours; set allow_outside_availability to book it anyway",
-        )
-        .with_field("start"));
+        // The same taken-or-never-offered answer as online booking, with a hint for staff.
+        let e = crate::book::not_offered(tx, &staff_rules, &request, start).await;
+        return Err(if e.code == "SLOT_UNAVAILABLE" {
+            e.with_detail("outside this staff member's hours; set allow_outside_availability to book it anyway")
+        } else {
+            e
+        });
     }
     Ok(())
 }
