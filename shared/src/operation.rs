@@ -56,6 +56,39 @@ pub const DATABASE_SECRET: AwsPermission =
 /// Read the JWT signing keys (operations that mint or verify tokens).
 pub const JWT_SECRET: AwsPermission =
     AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:jwt-signing-keys" };
+/// Read the WhatsApp Cloud API token.
+pub const WHATSAPP_SECRET: AwsPermission =
+    AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:whatsapp" };
+/// Send email through the SES identity (and its configuration set).
+pub const SES_SEND: AwsPermission = AwsPermission { actions: &["ses:SendEmail"], resource: "ses:identity" };
+
+/// An SQS queue the fleet uses; the CDK app creates it, and its dead-letter queue, from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    pub name: &'static str,
+    pub dead_letter: &'static str,
+    /// Receives before a message moves to the dead-letter queue.
+    pub max_receive_count: u32,
+    /// At least six times the consumer's timeout, as Lambda's event source advises.
+    pub visibility_timeout_seconds: u32,
+}
+
+impl Queue {
+    /// The environment variable holding the URL of the queue called `name`.
+    pub fn url_variable(name: &str) -> String {
+        format!("QUEUE_URL_{}", name.to_uppercase().replace('-', "_"))
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "fifo": true,
+            "content_based_deduplication": false,
+            "visibility_timeout_seconds": self.visibility_timeout_seconds,
+            "dead_letter": {"name": self.dead_letter, "max_receive_count": self.max_receive_count},
+        })
+    }
+}
 
 pub type AuthorizerFn =
     fn(App, ApiGatewayV2CustomAuthorizerV2Request) -> BoxFuture<'static, ApiGatewayV2CustomAuthorizerSimpleResponse>;
@@ -88,6 +121,8 @@ pub struct Operation {
     pub timeout_seconds: u32,
     pub memory_mb: u32,
     pub permissions: &'static [AwsPermission],
+    /// Environment variables beyond those its permissions imply (`APP_URL`, client ids).
+    pub extra_environment: &'static [&'static str],
 }
 
 impl Operation {
@@ -108,6 +143,7 @@ impl Operation {
             timeout_seconds: 10,
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
+            extra_environment: &[],
         }
     }
 
@@ -125,6 +161,7 @@ impl Operation {
             timeout_seconds: 5,
             memory_mb: 256,
             permissions: &[DATABASE_SECRET, JWT_SECRET],
+            extra_environment: &[],
         }
     }
 
@@ -143,6 +180,7 @@ impl Operation {
             timeout_seconds: 60,
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
+            extra_environment: &[],
         }
     }
 
@@ -161,6 +199,7 @@ impl Operation {
             timeout_seconds: 120,
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
+            extra_environment: &[],
         }
     }
 
@@ -176,6 +215,11 @@ impl Operation {
 
     pub const fn permissions(mut self, permissions: &'static [AwsPermission]) -> Operation {
         self.permissions = permissions;
+        self
+    }
+
+    pub const fn env(mut self, names: &'static [&'static str]) -> Operation {
+        self.extra_environment = names;
         self
     }
 
@@ -201,21 +245,27 @@ impl Operation {
     }
 
     /// Environment variables the function needs, by the resources it may touch.
-    fn environment(&self) -> Vec<&'static str> {
-        let mut env = Vec::new();
+    fn environment(&self) -> Vec<String> {
+        let mut env: Vec<String> = Vec::new();
         for p in self.permissions {
             match p.resource {
-                "secret:database" => env.extend(["DATABASE_SECRET_ID", "DATABASE_HOST"]),
-                "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID"),
+                "secret:database" => env.extend(["DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
+                "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
+                "secret:whatsapp" => env.extend(["WHATSAPP_SECRET_ID".into(), "WHATSAPP_API_BASE".into()]),
+                "ses:identity" => env.extend(["SES_FROM_ADDRESS".into(), "SES_CONFIGURATION_SET".into()]),
+                queue if queue.starts_with("queue:") => env.push(Queue::url_variable(&queue["queue:".len()..])),
                 _ => {}
             }
         }
+        env.extend(self.extra_environment.iter().map(|e| e.to_string()));
+        env.dedup();
         env
     }
 }
 
-/// `functions.json`: every operation, sorted by name, as the CDK app consumes it.
-pub fn manifest(operations: &[&Operation]) -> String {
+/// `functions.json`: every operation, sorted by name, and the queues, as the CDK app
+/// consumes them.
+pub fn manifest(operations: &[&Operation], queues: &[&Queue]) -> String {
     let mut ops: Vec<_> = operations.to_vec();
     ops.sort_by_key(|o| o.name);
     let functions: Vec<Value> = ops
@@ -239,6 +289,7 @@ pub fn manifest(operations: &[&Operation]) -> String {
         "runtime": "provided.al2023",
         "architecture": "x86_64",
         "functions": functions,
+        "queues": queues.iter().map(|q| q.json()).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
@@ -258,9 +309,16 @@ mod tests {
         Operation::schedule("demo", "demo-job", "rate(5 minutes)", "Sweep", |_, _| async { Ok(()) }.boxed())
             .permissions(&[DATABASE_SECRET, JWT_SECRET]);
 
+    const QUEUE: Queue = Queue {
+        name: "notifications",
+        dead_letter: "notifications-dlq",
+        max_receive_count: 5,
+        visibility_timeout_seconds: 360,
+    };
+
     #[test]
     fn manifest_describes_every_trigger_kind() {
-        let doc: Value = serde_json::from_str(&manifest(&[&JOB, &CONSUMER])).unwrap();
+        let doc: Value = serde_json::from_str(&manifest(&[&JOB, &CONSUMER], &[&QUEUE])).unwrap();
         let functions = doc["functions"].as_array().unwrap();
         assert_eq!(functions[0]["name"], "demo-consumer", "sorted by name");
         assert_eq!(
@@ -270,5 +328,28 @@ mod tests {
         assert_eq!(functions[1]["trigger"], json!({"type": "schedule", "expression": "rate(5 minutes)"}));
         assert_eq!(functions[1]["environment"], json!(["DATABASE_SECRET_ID", "DATABASE_HOST", "JWT_SECRET_ID"]));
         assert_eq!(functions[1]["permissions"][1]["resource"], "secret:jwt-signing-keys");
+        assert_eq!(doc["queues"][0]["dead_letter"], json!({"name": "notifications-dlq", "max_receive_count": 5}));
+    }
+
+    #[test]
+    fn queue_and_provider_permissions_name_their_environment() {
+        const SENDER: Operation = JOB
+            .permissions(&[
+                DATABASE_SECRET,
+                SES_SEND,
+                AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-email-dlq" },
+            ])
+            .env(&["APP_URL"]);
+        assert_eq!(
+            SENDER.environment(),
+            [
+                "DATABASE_SECRET_ID",
+                "DATABASE_HOST",
+                "SES_FROM_ADDRESS",
+                "SES_CONFIGURATION_SET",
+                "QUEUE_URL_NOTIFICATIONS_EMAIL_DLQ",
+                "APP_URL"
+            ]
+        );
     }
 }
