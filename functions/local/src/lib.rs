@@ -56,5 +56,5 @@ async fn local_authorizer(State(app): State<App>, mut req: Request, next: Next) 
 
 /// The committed `functions.json`, as it should read.
 pub fn manifest() -> String {
-    shared::operation::manifest(&operations())
+    shared::operation::manifest(&operations(), &[])
 }
