@@ -1,0 +1,204 @@
+// Every manifest entry becomes a function with the right trigger, and its role allows no
+// more than the entry names (plus its own logs, VPC interfaces and X-Ray).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BASELINE_ACTIONS } from '../lib/fleet';
+import { FunctionSpec, queueUrlVariable } from '../lib/manifest';
+import { constructId } from '../lib/names';
+import { FULL_FIXTURE, synth, Synth } from './helpers';
+
+const SQS_CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueUrl',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+];
+
+/** What a symbolic resource must point at, as a fragment of the statement's JSON. */
+function expectedResourceFragments(resource: string): string[] {
+  if (resource === 'secret:database') return ['AppSecretAttachment'];
+  if (resource === 'secret:jwt-signing-keys') return ['JwtSigningKeys'];
+  if (resource === 'secret:whatsapp') return ['WhatsappToken'];
+  if (resource === 'ses:identity') return ['identity/dev.kairos.example', 'configuration-set/kairos-dev-email'];
+  if (resource.startsWith('queue:')) return [`${constructId(resource.slice(6))}Queue`];
+  throw new Error(`no expectation for ${resource}`);
+}
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+}
+
+function functionsAndPolicies(s: Synth) {
+  const functions = new Map<string, { props: any; statements: Statement[]; role: any }>();
+  const roles = new Map(s.resources('AWS::IAM::Role', s.stacks.compute).map((r) => [`${r.stack.node.path}/${r.logicalId}`, r]));
+  const policies = s.resources('AWS::IAM::Policy', s.stacks.compute);
+  for (const fn of s.resources('AWS::Lambda::Function', s.stacks.compute)) {
+    const roleId = fn.props.Role['Fn::GetAtt'][0];
+    const statements = policies
+      .filter((p) => p.stack === fn.stack && p.props.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p) => p.props.PolicyDocument.Statement as Statement[]);
+    functions.set(fn.props.FunctionName, { props: fn.props, statements, role: roles.get(`${fn.stack.node.path}/${roleId}`) });
+  }
+  return functions;
+}
+
+const actionsOf = (st: Statement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+
+function checkFunctions(s: Synth) {
+  const functions = functionsAndPolicies(s);
+  assert.equal(functions.size, s.manifest.functions.length, 'one Lambda function per manifest entry');
+
+  for (const spec of s.manifest.functions) {
+    const name = `kairos-dev-${spec.name}`;
+    const fn = functions.get(name);
+    assert.ok(fn, `${name} exists`);
+    assert.equal(fn.props.Runtime, 'provided.al2023');
+    assert.equal(fn.props.Handler, 'bootstrap');
+    assert.deepEqual(fn.props.Architectures, ['x86_64']);
+    assert.equal(fn.props.MemorySize, spec.memory_mb);
+    assert.equal(fn.props.Timeout, spec.timeout_seconds);
+    assert.equal(fn.props.TracingConfig.Mode, 'Active');
+    assert.ok(fn.props.VpcConfig.SubnetIds.length >= 2, `${name} runs in the VPC`);
+    assert.ok(fn.props.LoggingConfig.LogGroup, `${name} logs to its own group`);
+
+    const env = Object.keys(fn.props.Environment.Variables).sort();
+    assert.deepEqual(env, [...spec.environment, 'CORS_ALLOWED_ORIGIN', 'RUST_LOG'].sort(), `${name} environment`);
+
+    // The role: no managed or inline policies; its one policy holds only what is allowed.
+    assert.equal(fn.role.props.ManagedPolicyArns, undefined, `${name} has no managed policies`);
+    assert.equal(fn.role.props.Policies, undefined, `${name} has no inline role policies`);
+    // Every (action, resource) pair granted must be one the entry names (or the baseline),
+    // and every pair the entry names must be granted.
+    const queueFragment = spec.trigger.type === 'sqs' ? `${constructId(spec.trigger.queue)}Queue` : undefined;
+    const granted = fn.statements.flatMap((st) => {
+      assert.equal(st.Effect, 'Allow');
+      const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+      return actionsOf(st).flatMap((action) => resources.map((r) => ({ action, resource: JSON.stringify(r) })));
+    });
+    const named = (action: string, resource: string) =>
+      spec.permissions.some(
+        (p) => p.actions.includes(action) && expectedResourceFragments(p.resource).some((f) => resource.includes(f)),
+      );
+    for (const { action, resource } of granted) {
+      const baseline =
+        BASELINE_ACTIONS.includes(action) &&
+        (action.startsWith('logs:') ? resource.includes(`${constructId(spec.name)}Logs`) : resource === '"*"');
+      const consumes = queueFragment !== undefined && SQS_CONSUME_ACTIONS.includes(action) && resource.includes(queueFragment);
+      assert.ok(baseline || consumes || named(action, resource), `${name} may not ${action} on ${resource}`);
+    }
+    for (const p of spec.permissions) {
+      for (const action of p.actions) {
+        for (const fragment of expectedResourceFragments(p.resource)) {
+          assert.ok(
+            granted.some((g) => g.action === action && g.resource.includes(fragment)),
+            `${name}: ${action} on ${p.resource} (${fragment})`,
+          );
+        }
+      }
+    }
+    if (queueFragment) {
+      for (const action of SQS_CONSUME_ACTIONS) {
+        assert.ok(granted.some((g) => g.action === action && g.resource.includes(queueFragment)), `${name} consumes its queue`);
+      }
+    }
+  }
+}
+
+function checkTriggers(s: Synth) {
+  const routes = s.resources('AWS::ApiGatewayV2::Route', s.stacks.api);
+  const integrations = s.resources('AWS::ApiGatewayV2::Integration', s.stacks.api);
+  const permissions = s.resources('AWS::Lambda::Permission', s.stacks.api, s.stacks.monitoring);
+  const mappings = s.resources('AWS::Lambda::EventSourceMapping', s.stacks.compute);
+  const rules = s.resources('AWS::Events::Rule', s.stacks.monitoring);
+  const authorizers = s.resources('AWS::ApiGatewayV2::Authorizer', s.stacks.api);
+  const functionNames = new Map(
+    s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [`${f.stack.node.path}/${f.logicalId}`, f.props.FunctionName]),
+  );
+  const mentions = (value: unknown, spec: FunctionSpec) => JSON.stringify(value).includes(`:kairos-dev-${spec.name}`);
+
+  const http = s.manifest.functions.filter((f) => f.trigger.type === 'http');
+  assert.equal(routes.length, http.length, 'one route per HTTP function');
+  assert.equal(mappings.length, s.manifest.functions.filter((f) => f.trigger.type === 'sqs').length);
+  assert.equal(rules.length, s.manifest.functions.filter((f) => f.trigger.type === 'schedule').length);
+
+  for (const spec of s.manifest.functions) {
+    const t = spec.trigger;
+    switch (t.type) {
+      case 'http': {
+        const route = routes.find((r) => r.props.RouteKey === `${t.method} ${t.path}`);
+        assert.ok(route, `route ${t.method} ${t.path}`);
+        assert.equal(route.props.AuthorizationType, t.authorizer ? 'CUSTOM' : 'NONE', `${spec.name} authorization`);
+        assert.equal(Boolean(route.props.AuthorizerId), t.authorizer);
+        // Target: { "Fn::Join": ["", ["integrations/", { "Ref": <integration> }]] }
+        const integrationId = route.props.Target['Fn::Join'][1][1].Ref;
+        const integration = integrations.find((i) => i.stack === route.stack && i.logicalId === integrationId);
+        assert.ok(integration, `${spec.name}: route targets an integration`);
+        assert.ok(mentions(integration.props.IntegrationUri, spec), `${spec.name}: integration invokes it`);
+        assert.equal(integration.props.PayloadFormatVersion, '2.0');
+        assert.ok(permissions.some((p) => mentions(p.props.FunctionName, spec) && p.props.Principal === 'apigateway.amazonaws.com'));
+        break;
+      }
+      case 'authorizer': {
+        assert.equal(authorizers.length, 1);
+        const a = authorizers[0].props;
+        assert.equal(a.AuthorizerType, 'REQUEST');
+        assert.equal(a.EnableSimpleResponses, true);
+        assert.equal(a.AuthorizerPayloadFormatVersion, '2.0');
+        assert.deepEqual(a.IdentitySource, ['$request.header.Authorization']);
+        assert.equal(a.AuthorizerResultTtlInSeconds, 0);
+        assert.ok(mentions(a.AuthorizerUri, spec));
+        assert.ok(permissions.some((p) => mentions(p.props.FunctionName, spec) && JSON.stringify(p.props.SourceArn).includes('authorizers/')));
+        break;
+      }
+      case 'sqs': {
+        const mapping = mappings.find((m) => functionNames.get(`${m.stack.node.path}/${m.props.FunctionName.Ref}`) === `kairos-dev-${spec.name}`);
+        assert.ok(mapping, `${spec.name} has an SQS event source`);
+        assert.equal(mapping.props.BatchSize, t.batch_size);
+        assert.deepEqual(mapping.props.FunctionResponseTypes, ['ReportBatchItemFailures']);
+        assert.ok(JSON.stringify(mapping.props.EventSourceArn).includes(`${constructId(t.queue)}Queue`));
+        break;
+      }
+      case 'schedule': {
+        const rule = rules.find((r) => r.props.Targets.some((target: any) => mentions(target.Arn, spec)));
+        assert.ok(rule, `${spec.name} has a schedule`);
+        assert.equal(rule.props.ScheduleExpression, t.expression);
+        assert.equal(rule.props.State, 'ENABLED');
+        assert.ok(permissions.some((p) => mentions(p.props.FunctionName, spec) && p.props.Principal === 'events.amazonaws.com'));
+        break;
+      }
+    }
+  }
+}
+
+describe('functions from the committed functions.json', () => {
+  it('become Lambda functions with least-privilege roles', () => checkFunctions(synth()));
+  it('get their triggers', () => checkTriggers(synth()));
+});
+
+describe('functions from a fixture with every trigger kind, queue and permission', () => {
+  it('become Lambda functions with least-privilege roles', () => checkFunctions(synth({ manifest: FULL_FIXTURE })));
+  it('get their triggers', () => checkTriggers(synth({ manifest: FULL_FIXTURE })));
+
+  it('set queue URLs, SES and WhatsApp settings from the environment config', () => {
+    const s = synth({ manifest: FULL_FIXTURE });
+    const fns = new Map(s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [f.props.FunctionName, f.props]));
+    const relay = fns.get('kairos-dev-outbox-relay').Environment.Variables;
+    assert.ok(JSON.stringify(relay[queueUrlVariable('notifications-email')]).includes('NotificationsEmailQueue'));
+    assert.ok(JSON.stringify(relay.QUEUE_URL_EVENTS).includes('EventsQueue'));
+    const report = fns.get('kairos-dev-notifications-dlq-report').Environment.Variables;
+    assert.ok(JSON.stringify(report.QUEUE_URL_NOTIFICATIONS_EMAIL_DLQ).includes('NotificationsEmailDlqQueue'));
+    const email = fns.get('kairos-dev-notifications-email-send').Environment.Variables;
+    assert.equal(email.SES_FROM_ADDRESS, 'no-reply@dev.kairos.example');
+    assert.equal(email.SES_CONFIGURATION_SET, 'kairos-dev-email');
+    assert.equal(email.APP_URL, 'https://dev.kairos.example');
+    const whatsapp = fns.get('kairos-dev-notifications-whatsapp-send');
+    assert.equal(whatsapp.Environment.Variables.WHATSAPP_API_BASE, 'https://graph.facebook.com/v21.0');
+    // The one function calling a third party runs in the subnets with a NAT route.
+    assert.ok(JSON.stringify(whatsapp.VpcConfig.SubnetIds).includes('egress'));
+    assert.ok(!JSON.stringify(fns.get('kairos-dev-staff-get').VpcConfig.SubnetIds).includes('egress'));
+  });
+});
