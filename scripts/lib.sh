@@ -124,3 +124,46 @@ database_env() { # database name
     export DATABASE_ADMIN_URL="postgres://postgres@$KAIROS_PG_HOST:$KAIROS_PG_PORT/$1"
     export DATABASE_URL="postgres://kairos_app@$KAIROS_PG_HOST:$KAIROS_PG_PORT/$1"
 }
+
+# --- Packaging and infrastructure checks (scripts/build, scripts/cdk-check) ---
+
+# A PyPI package in .local/venv, installed when its module does not import.
+ensure_venv_package() { # pip-spec python-module
+    if [ ! -x "$LOCAL/venv/bin/pip" ]; then
+        python3 -m venv "$LOCAL/venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$LOCAL/venv"; }
+    fi
+    "$LOCAL/venv/bin/python" -c "import $2" 2>/dev/null && return
+    log "installing $1 into .local/venv (pip)"
+    "$LOCAL/venv/bin/pip" install -q "$1" || die "pip could not install $1"
+}
+
+# Node.js 18+ and npm (Debian's packages when missing).
+ensure_node() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$major" -ge 18 ] || die "Node.js $major is too old for infra-cdk (18 or newer)"
+}
+
+# infra-cdk/node_modules exactly as package-lock.json says; npm ci only when the lock changed.
+ensure_infra_modules() {
+    ensure_node
+    local stamp="$ROOT/infra-cdk/node_modules/.package-lock.sha256" want
+    want=$(sha256sum "$ROOT/infra-cdk/package-lock.json" | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "npm ci in infra-cdk"
+        (cd "$ROOT/infra-cdk" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in infra-cdk"
+        echo "$want" >"$stamp"
+    fi
+}
+
+# cargo-zigbuild (cargo install) and zig (the ziglang package from PyPI, found by
+# cargo-zigbuild through `python3 -m ziglang` with the venv first on PATH).
+ensure_zigbuild() {
+    if ! command -v cargo-zigbuild >/dev/null; then
+        log "installing cargo-zigbuild (cargo install)"
+        cargo install --locked cargo-zigbuild >/dev/null || die "cargo install cargo-zigbuild failed"
+    fi
+    ensure_venv_package ziglang ziglang
+    export PATH="$LOCAL/venv/bin:$PATH"
+}
