@@ -16,7 +16,7 @@ export function enableNag(app: App): void {
  */
 export function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
   for (const [rule, reason] of Object.entries(rules)) {
-    Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
+    Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${rule}`, reason });
   }
 }
 

@@ -1,0 +1,228 @@
+// The stacks' settings: queues and dead-letter queues, API throttling and CORS, encryption
+// everywhere, an isolated data tier, per-environment differences, and cdk-nag.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildKairos } from '../lib/app';
+import { LambdaCode } from '../lib/code';
+import { loadManifest, parseManifest } from '../lib/manifest';
+import { enableNag } from '../lib/nag';
+import { acknowledgements, CDK_CONTEXT, FULL_FIXTURE, synth } from './helpers';
+
+describe('Messaging', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const queues = s.resources('AWS::SQS::Queue', s.stacks.messaging);
+  const byName = new Map(queues.map((q) => [q.props.QueueName, q]));
+
+  it('creates each manifest queue as FIFO with its FIFO dead-letter queue', () => {
+    assert.equal(queues.length, s.manifest.queues.length * 2);
+    for (const spec of s.manifest.queues) {
+      const queue = byName.get(`kairos-dev-${spec.name}.fifo`);
+      const dlq = byName.get(`kairos-dev-${spec.dead_letter.name}.fifo`);
+      assert.ok(queue && dlq, `${spec.name} and its dead-letter queue`);
+      assert.equal(queue.props.FifoQueue, true);
+      assert.equal(queue.props.ContentBasedDeduplication, false, 'ids come from the outbox');
+      assert.equal(queue.props.VisibilityTimeout, spec.visibility_timeout_seconds);
+      assert.equal(queue.props.RedrivePolicy.maxReceiveCount, 5);
+      assert.deepEqual(queue.props.RedrivePolicy.deadLetterTargetArn, { 'Fn::GetAtt': [dlq.logicalId, 'Arn'] });
+      assert.equal(dlq.props.FifoQueue, true);
+      assert.equal(dlq.props.MessageRetentionPeriod, 14 * 24 * 3600);
+    }
+  });
+
+  it('encrypts every queue and refuses requests without TLS', () => {
+    for (const q of queues) assert.equal(q.props.SqsManagedSseEnabled, true, q.props.QueueName);
+    const policies = s.resources('AWS::SQS::QueuePolicy', s.stacks.messaging);
+    assert.equal(policies.length, queues.length);
+    for (const p of policies) assert.ok(JSON.stringify(p.props).includes('"aws:SecureTransport":"false"'));
+  });
+
+  it('has an encrypted alarm topic and an SES configuration set', () => {
+    const t = s.template(s.stacks.messaging);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'kairos-dev-email' });
+    t.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'dev.kairos.example' });
+  });
+});
+
+describe('Api', () => {
+  const s = synth();
+  const t = s.template(s.stacks.api);
+
+  it('throttles the stage at 100 rps sustained and 200 burst, with access logs', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('allows CORS from the configured origin only', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: { AllowOrigins: ['https://dev.kairos.example'] },
+    });
+  });
+
+  it('serves the frontend bucket and /v1 through CloudFront over HTTPS', () => {
+    const [distribution] = s.resources('AWS::CloudFront::Distribution', s.stacks.api);
+    const config = distribution.props.DistributionConfig;
+    assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+    assert.equal(config.CacheBehaviors.length, 1);
+    assert.equal(config.CacheBehaviors[0].PathPattern, '/v1/*');
+    assert.equal(config.CacheBehaviors[0].ViewerProtocolPolicy, 'https-only');
+    const s3Origin = config.Origins.find((o: any) => o.S3OriginConfig);
+    assert.ok(s3Origin.OriginAccessControlId, 'Origin Access Control, not a public bucket');
+  });
+});
+
+describe('Encryption and network isolation', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const all = Object.values(s.stacks);
+
+  it('encrypts, blocks public access to and requires TLS for every bucket', () => {
+    const buckets = s.resources('AWS::S3::Bucket', ...all);
+    assert.equal(buckets.length, 3);
+    const policies = s.resources('AWS::S3::BucketPolicy', ...all);
+    for (const b of buckets) {
+      assert.ok(b.props.BucketEncryption.ServerSideEncryptionConfiguration.length > 0, b.logicalId);
+      assert.deepEqual(b.props.PublicAccessBlockConfiguration, {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const policy = policies.find((p) => p.props.Bucket.Ref === b.logicalId);
+      assert.ok(policy && JSON.stringify(policy.props).includes('"aws:SecureTransport":"false"'), `${b.logicalId} TLS only`);
+    }
+  });
+
+  it('encrypts the database, its connections and its keys', () => {
+    const t = s.template(s.stacks.database);
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      StorageEncrypted: true,
+      KmsKeyId: Match.anyValue(),
+      PubliclyAccessible: false,
+      BackupRetentionPeriod: 7,
+    });
+    t.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
+    for (const key of s.resources('AWS::KMS::Key', ...all)) assert.equal(key.props.EnableKeyRotation, true);
+    // Both credentials rotate.
+    assert.equal(s.resources('AWS::SecretsManager::RotationSchedule', s.stacks.database).length, 2);
+  });
+
+  it('keeps the data tier off the internet', () => {
+    const dev = synth();
+    assert.equal(dev.resources('AWS::EC2::InternetGateway', dev.stacks.network).length, 0, 'no gateway without egress');
+    assert.equal(dev.resources('AWS::EC2::NatGateway', dev.stacks.network).length, 0);
+    // With a function that calls a third party, a NAT appears, but the data subnets stay isolated.
+    const routes = s.resources('AWS::EC2::Route', s.stacks.network);
+    assert.ok(routes.length > 0);
+    for (const r of routes) assert.ok(!/data|app/i.test(r.logicalId), `route ${r.logicalId} in an isolated subnet`);
+    for (const sg of s.resources('AWS::EC2::SecurityGroup', ...all)) {
+      for (const rule of sg.props.SecurityGroupIngress ?? []) assert.notEqual(rule.CidrIp, '0.0.0.0/0', sg.logicalId);
+    }
+    for (const rule of s.resources('AWS::EC2::SecurityGroupIngress', ...all)) {
+      assert.notEqual(rule.props.CidrIp, '0.0.0.0/0', rule.logicalId);
+    }
+    s.template(s.stacks.network).resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+});
+
+describe('Environments', () => {
+  it('prod: Multi-AZ, deletion protection, longer backups, termination protection', () => {
+    const prod = synth({ env: 'prod' });
+    prod.template(prod.stacks.database).hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 30,
+      DBInstanceClass: 'db.m7g.large',
+    });
+    assert.equal(prod.stacks.database.terminationProtection, true);
+    assert.equal(prod.stacks.compute.stackName, 'Kairos-prod-Compute');
+  });
+
+  it('dev: single-AZ, no deletion protection', () => {
+    const dev = synth();
+    dev.template(dev.stacks.database).hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: false,
+      DeletionProtection: false,
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('stops the synth on a finding nobody acknowledged', () => {
+    const app = new App({ context: { ...CDK_CONTEXT } });
+    enableNag(app);
+    const stacks = buildKairos(app, { manifest: loadManifest(), code: new LambdaCode('placeholder') });
+    new s3.Bucket(stacks.storage, 'Unlogged', { enforceSSL: true });
+    assert.throws(() => app.synth(), /Validation failed/);
+  });
+
+  it('acknowledges each remaining finding with a written reason', () => {
+    const s = synth({ manifest: FULL_FIXTURE });
+    const acks = acknowledgements(s.app).filter((a) => a.id.includes('AwsSolutions-'));
+    assert.ok(acks.length > 0);
+    for (const a of acks) assert.ok(a.reason.length >= 40, `${a.path} ${a.id}: reason too short`);
+    const rules = [...new Set(acks.map((a) => a.id.replace(/^AwsSolutions::/, '')))].sort();
+    console.log(`# ${acks.length} acknowledgements of ${rules.length} rules: ${rules.join(' ')}`);
+  });
+});
+
+describe('the manifest is a closed vocabulary', () => {
+  const base = require('./fixtures/manifest-full.json');
+  const variant = (edit: (m: any) => void) => {
+    const m = structuredClone(base);
+    edit(m);
+    return m;
+  };
+  const synthOf = (raw: unknown) => () => {
+    const app = new App({ context: { ...CDK_CONTEXT } });
+    buildKairos(app, { manifest: parseManifest(raw), code: new LambdaCode('placeholder') });
+  };
+
+  it('refuses an unknown permission resource', () => {
+    const m = variant((m) => m.functions[2].permissions.push({ actions: ['s3:GetObject'], resource: 'bucket:photos' }));
+    assert.throws(synthOf(m), /unknown permission resource bucket:photos/);
+  });
+  it('refuses actions of another service on a resource', () => {
+    const m = variant((m) => (m.functions[2].permissions[0].actions = ['sqs:SendMessage']));
+    assert.throws(synthOf(m), /must all be secretsmanager:\*/);
+  });
+  it('refuses an unknown environment variable', () => {
+    const m = variant((m) => m.functions[2].environment.push('STRIPE_SECRET_ID'));
+    assert.throws(synthOf(m), /unknown environment variable STRIPE_SECRET_ID/);
+  });
+  it('refuses an unknown trigger type', () => {
+    const m = variant((m) => (m.functions[2].trigger = { type: 's3' }));
+    assert.throws(synthOf(m), /unknown trigger type "s3"/);
+  });
+  it('refuses a consumer of a queue the manifest does not list', () => {
+    const m = variant((m) => (m.functions[4].trigger.queue = 'nowhere'));
+    assert.throws(synthOf(m), /consumes queue nowhere/);
+  });
+  it('refuses a permission on an unknown queue', () => {
+    const m = variant((m) => m.functions[6].permissions.push({ actions: ['sqs:SendMessage'], resource: 'queue:nowhere' }));
+    assert.throws(synthOf(m), /unknown queue nowhere/);
+  });
+});
+
+describe('Lambda code', () => {
+  it('comes from target/lambda/<name>, with a clear error when it was not built', () => {
+    const app = new App({ context: { ...CDK_CONTEXT } });
+    const code = new LambdaCode('build', '/nonexistent/target/lambda');
+    assert.throws(() => buildKairos(app, { manifest: loadManifest(), code }), /run scripts\/build first/);
+  });
+
+  it('makes placeholder templates undeployable', () => {
+    const s = synth();
+    for (const stack of [s.stacks.compute, s.stacks.database]) {
+      assert.ok(s.json(stack).Rules?.PlaceholderCodeGuard, `${stack.stackName} carries the guard`);
+    }
+  });
+});
