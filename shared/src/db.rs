@@ -100,6 +100,13 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Whether this user is a platform operator (an unchecked query, as above).
+    pub async fn is_platform_admin(&self, user_id: Uuid) -> Result<bool, ApiError> {
+        Ok(sqlx::query_scalar("SELECT is_platform_admin($1)").bind(user_id).fetch_one(&self.pool).await?)
+    }
+}
+
 /// Scope the rest of this transaction to one business.
 pub async fn set_tenant(tx: &mut Tx, business_id: Uuid) -> Result<(), ApiError> {
     sqlx::query("SELECT set_config('app.business_id', $1, true)")

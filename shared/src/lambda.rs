@@ -56,13 +56,12 @@ pub fn router(op: &Operation, app: App) -> Router {
     if let Handler::Http { path, route, .. } = op.handler {
         router = router.route(path, route());
     }
-    let origin = app.config.cors_allowed_origin.clone();
-    with_common_layers(router.with_state(app), origin)
+    with_common_layers(router.with_state(app.clone()), &app)
 }
 
 /// Layers every HTTP surface has, in Lambda and in the local fleet alike.
-pub fn with_common_layers(router: Router, cors_allowed_origin: Option<String>) -> Router {
-    let origin: Option<std::sync::Arc<str>> = cors_allowed_origin.map(Into::into);
+pub fn with_common_layers(router: Router, app: &App) -> Router {
+    let origin: Option<std::sync::Arc<str>> = app.config.cors_allowed_origin.clone().map(Into::into);
     router
         .fallback(|| async { crate::error::ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
@@ -72,6 +71,7 @@ pub fn with_common_layers(router: Router, cors_allowed_origin: Option<String>) -
                 "method not allowed",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::outbox::publish_layer))
         .layer(axum::middleware::from_fn_with_state(origin, crate::http_policy::layer))
         .layer(axum::middleware::from_fn(crate::request_id::layer))
 }

@@ -123,6 +123,8 @@ pub struct Operation {
     pub permissions: &'static [AwsPermission],
     /// Environment variables beyond those its permissions imply (`APP_URL`, client ids).
     pub extra_environment: &'static [&'static str],
+    /// Writes outbox rows and publishes them right after answering (needs the queues).
+    pub publishes: bool,
 }
 
 impl Operation {
@@ -144,6 +146,7 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
+            publishes: false,
         }
     }
 
@@ -162,6 +165,7 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET, JWT_SECRET],
             extra_environment: &[],
+            publishes: false,
         }
     }
 
@@ -181,6 +185,7 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
+            publishes: false,
         }
     }
 
@@ -200,6 +205,7 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
+            publishes: false,
         }
     }
 
@@ -216,6 +222,21 @@ impl Operation {
     pub const fn permissions(mut self, permissions: &'static [AwsPermission]) -> Operation {
         self.permissions = permissions;
         self
+    }
+
+    /// This operation writes to the outbox; it may send to the queues its rows go to.
+    pub const fn publishes(mut self) -> Operation {
+        self.publishes = true;
+        self
+    }
+
+    /// Every AWS permission: the declared ones, and the queues if it publishes.
+    pub fn all_permissions(&self) -> Vec<AwsPermission> {
+        let mut all = self.permissions.to_vec();
+        if self.publishes {
+            all.extend_from_slice(crate::outbox::PUBLISH);
+        }
+        all
     }
 
     pub const fn env(mut self, names: &'static [&'static str]) -> Operation {
@@ -247,7 +268,7 @@ impl Operation {
     /// Environment variables the function needs, by the resources it may touch.
     fn environment(&self) -> Vec<String> {
         let mut env: Vec<String> = Vec::new();
-        for p in self.permissions {
+        for p in self.all_permissions() {
             match p.resource {
                 "secret:database" => env.extend(["DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
                 "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
@@ -279,7 +300,7 @@ pub fn manifest(operations: &[&Operation], queues: &[&Queue]) -> String {
                 "trigger": o.trigger_json(),
                 "timeout_seconds": o.timeout_seconds,
                 "memory_mb": o.memory_mb,
-                "permissions": o.permissions,
+                "permissions": o.all_permissions(),
                 "environment": o.environment(),
             })
         })

@@ -1,14 +1,86 @@
 //! The transactional outbox: a change that must notify someone writes its message here,
-//! in the same transaction as the change. The notification relay publishes the rows.
+//! in the same transaction as the change, and the relay publishes the rows to the queues.
 //!
 //! `dedup_key` names the message naturally (`appointment:<id>:cancelled`); it is unique
 //! per business, so a retried or repeated change never queues a second message.
+//!
+//! Publishing happens twice over: right after the request that wrote rows has answered
+//! ([`publish_layer`]), and on the relay's one-minute schedule for anything left behind
+//! ([`relay`]). Both lock the rows they publish (`FOR UPDATE SKIP LOCKED`), so two
+//! publishers never send the same row at once; a publisher that dies between sending and
+//! marking leaves the row to be sent again with the same `MessageDeduplicationId` (the
+//! outbox id), which SQS drops within its five-minute window and the consumers' delivery
+//! rows turn into a no-op after it.
 
-use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use crate::app::App;
 use crate::db::Tx;
 use crate::error::ApiError;
+use crate::operation::{AwsPermission, Queue};
+
+/// Emails: confirmations, changes, reminders, offers, account mail.
+pub const EMAIL: Queue = Queue {
+    name: "notifications-email",
+    dead_letter: "notifications-email-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
+/// WhatsApp template messages about appointments, for customers who opted in.
+pub const WHATSAPP: Queue = Queue {
+    name: "notifications-whatsapp",
+    dead_letter: "notifications-whatsapp-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
+/// Domain events other functions react to (a cancellation frees a slot for the waitlist).
+pub const EVENTS: Queue =
+    Queue { name: "events", dead_letter: "events-dlq", max_receive_count: 5, visibility_timeout_seconds: 360 };
+
+pub const QUEUES: &[&Queue] = &[&EMAIL, &WHATSAPP, &EVENTS];
+
+/// What an operation that publishes may do: send to every queue an outbox row can go to.
+pub const PUBLISH: &[AwsPermission] = &[
+    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-email" },
+    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-whatsapp" },
+    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:events" },
+];
+
+/// The queues a message of this kind goes to. One SQS queue per consumer: two functions
+/// on one queue would split its messages between them.
+pub fn destinations(kind: &str) -> &'static [&'static Queue] {
+    match kind {
+        "appointment.cancelled" => &[&EMAIL, &WHATSAPP, &EVENTS],
+        k if k.starts_with("appointment.") || k.starts_with("waitlist.") => &[&EMAIL, &WHATSAPP],
+        _ => &[&EMAIL],
+    }
+}
+
+/// One outbox row as it travels on a queue.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Envelope {
+    pub id: Uuid,
+    pub business_id: Uuid,
+    pub dedup_key: String,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+tokio::task_local! {
+    /// The businesses whose outbox the current request wrote to.
+    static TOUCHED: Arc<Mutex<BTreeSet<Uuid>>>;
+}
 
 /// Queue a message unless one with this key exists. Returns whether it was new.
 pub async fn push<P: Serialize>(
@@ -31,5 +103,140 @@ pub async fn push<P: Serialize>(
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    if inserted == 1 {
+        let _ = TOUCHED.try_with(|t| {
+            if let Ok(mut t) = t.lock() {
+                t.insert(business_id);
+            }
+        });
+    }
     Ok(inserted == 1)
+}
+
+/// Middleware: once the handler has answered (and so committed or rolled back), publish
+/// what it queued. A failure here loses nothing: the relay's schedule sends it.
+pub async fn publish_layer(State(app): State<App>, req: Request, next: Next) -> Response {
+    let touched = Arc::new(Mutex::new(BTreeSet::new()));
+    let response = TOUCHED.scope(touched.clone(), next.run(req)).await;
+    let businesses: Vec<Uuid> = touched.lock().map(|t| t.iter().copied().collect()).unwrap_or_default();
+    for business_id in businesses {
+        if let Err(e) = publish_business(&app, business_id).await {
+            tracing::warn!(%business_id, error = %e, "publishing after the request failed; the relay will send it");
+        }
+    }
+    response
+}
+
+/// Publish the unpublished rows of one business (inside its tenant scope).
+pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, ApiError> {
+    let mut tx = app.db.tenant_tx(business_id).await?;
+    let rows: Vec<Envelope> = sqlx::query_as(
+        "SELECT id, business_id, dedup_key, kind, payload, created_at FROM outbox
+         WHERE published_at IS NULL ORDER BY created_at, id LIMIT 100 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let sent = send(&rows).await?;
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY ($1)").bind(&sent).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(sent.len())
+}
+
+/// The relay's sweep: publish every unpublished row of every business, oldest first, in
+/// batches. Returns how many rows were published.
+pub async fn relay(app: &App) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let mut tx = app.db.system_tx().await?;
+        let rows: Vec<Envelope> =
+            sqlx::query_as("SELECT * FROM outbox_lock_unpublished(100)").fetch_all(&mut *tx).await?;
+        if rows.is_empty() {
+            return Ok(total);
+        }
+        let sent = send(&rows).await?;
+        sqlx::query("SELECT outbox_mark_published($1)").bind(&sent).execute(&mut *tx).await?;
+        tx.commit().await?;
+        total += sent.len();
+        if sent.len() < rows.len() {
+            // Some entries were refused; they stay unpublished for the next run.
+            return Ok(total);
+        }
+    }
+}
+
+/// Send rows to their queues; returns the ids of the rows every destination accepted.
+pub async fn send(rows: &[Envelope]) -> Result<Vec<Uuid>, ApiError> {
+    let mut refused = BTreeSet::new();
+    for queue in QUEUES {
+        let for_queue: Vec<&Envelope> =
+            rows.iter().filter(|r| destinations(&r.kind).iter().any(|q| q.name == queue.name)).collect();
+        for chunk in for_queue.chunks(10) {
+            refused.extend(send_batch(queue.name, chunk).await?);
+        }
+    }
+    Ok(rows.iter().map(|r| r.id).filter(|id| !refused.contains(id)).collect())
+}
+
+/// One SendMessageBatch; returns the ids SQS refused.
+async fn send_batch(queue: &str, rows: &[&Envelope]) -> Result<Vec<Uuid>, ApiError> {
+    let mut entries = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let body = serde_json::to_string(row).map_err(ApiError::internal)?;
+        let entry = SendMessageBatchRequestEntry::builder()
+            .id(i.to_string())
+            .message_body(body)
+            .message_group_id(row.business_id.to_string())
+            .message_deduplication_id(row.id.to_string())
+            .build()
+            .map_err(ApiError::internal)?;
+        entries.push(entry);
+    }
+    let out = sqs()
+        .await
+        .send_message_batch()
+        .queue_url(queue_url(queue).await?)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(|e| ApiError::internal(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    let refused: Vec<Uuid> = out
+        .failed
+        .iter()
+        .filter_map(|f| {
+            tracing::warn!(queue, code = f.code, message = ?f.message, "SQS refused an outbox message");
+            f.id.parse::<usize>().ok().and_then(|i| rows.get(i)).map(|r| r.id)
+        })
+        .collect();
+    Ok(refused)
+}
+
+static SQS: OnceCell<aws_sdk_sqs::Client> = OnceCell::const_new();
+static QUEUE_URLS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+pub async fn sqs() -> &'static aws_sdk_sqs::Client {
+    SQS.get_or_init(|| async { aws_sdk_sqs::Client::new(crate::aws::sdk_config().await) }).await
+}
+
+/// The URL of a queue: `QUEUE_URL_<NAME>` as the CDK app sets it, or, where that is not
+/// set (the local fleet, tests), the URL of the queue named `kairos-<name>.fifo`.
+pub async fn queue_url(name: &str) -> Result<String, ApiError> {
+    if let Ok(url) = std::env::var(Queue::url_variable(name)) {
+        return Ok(url);
+    }
+    if let Some(url) = QUEUE_URLS.lock().ok().and_then(|c| c.iter().find(|(n, _)| n == name).map(|(_, u)| u.clone())) {
+        return Ok(url);
+    }
+    let url = sqs()
+        .await
+        .get_queue_url()
+        .queue_name(format!("kairos-{name}.fifo"))
+        .send()
+        .await
+        .map_err(|e| ApiError::internal(aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .queue_url
+        .ok_or_else(|| ApiError::internal(format!("no URL for queue {name}")))?;
+    if let Ok(mut cache) = QUEUE_URLS.lock() {
+        cache.push((name.to_owned(), url.clone()));
+    }
+    Ok(url)
 }

@@ -138,10 +138,15 @@ pub async fn record(tx: &mut Tx, business_id: Uuid, a: &Appointment, change: Cha
 /// The customer's link to see, cancel or move this one appointment; valid until 30 days
 /// after the later of now and the appointment's end.
 pub async fn manage_token(app: &App, business_id: Uuid, a: &Appointment) -> ApiResult<String> {
-    let until = a.end.max(app.now()) + Duration::days(30);
+    manage_link_token(app, business_id, a.id, a.end).await
+}
+
+/// The manage link's token for an appointment ending at `end`.
+pub async fn manage_link_token(app: &App, business_id: Uuid, id: Uuid, end: DateTime<Utc>) -> ApiResult<String> {
+    let until = end.max(app.now()) + Duration::days(30);
     app.signing_keys()
         .await?
-        .issue_link("manage", business_id, a.id, until.timestamp().max(0) as u64)
+        .issue_link("manage", business_id, id, until.timestamp().max(0) as u64)
         .map_err(ApiError::internal)
 }
 

@@ -2,6 +2,8 @@
 //! code API Gateway runs, for development and for the end-to-end tests.
 
 pub mod seed;
+pub mod whatsapp_fake;
+pub mod workers;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -22,6 +24,7 @@ pub fn operations() -> Vec<&'static Operation> {
         customers::OPERATIONS,
         appointments::OPERATIONS,
         waitlist::OPERATIONS,
+        notifications::OPERATIONS,
     ]
     .concat()
 }
@@ -38,8 +41,7 @@ pub fn router(app: App) -> Router {
             router = router.route(path, method_router);
         }
     }
-    let origin = app.config.cors_allowed_origin.clone();
-    shared::lambda::with_common_layers(router.with_state(app), origin)
+    shared::lambda::with_common_layers(router.with_state(app.clone()), &app)
 }
 
 /// What API Gateway does with the Lambda authorizer: run it, refuse or pass the identity.
@@ -56,5 +58,5 @@ async fn local_authorizer(State(app): State<App>, mut req: Request, next: Next) 
 
 /// The committed `functions.json`, as it should read.
 pub fn manifest() -> String {
-    shared::operation::manifest(&operations(), &[])
+    shared::operation::manifest(&operations(), shared::outbox::QUEUES)
 }

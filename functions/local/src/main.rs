@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: kairos-local [serve|migrate|seed|manifest]
-  serve     serve every route on $BIND (default 127.0.0.1:3000)
+  serve     serve every route on $BIND (default 127.0.0.1:3000), run the queue
+            consumers and the schedules
   migrate   apply migrations to $DATABASE_ADMIN_URL
   seed      add the demo business (through the API) and print its login
   manifest  print functions.json";
@@ -58,7 +59,12 @@ async fn serve() -> Result {
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     let routes = local::operations().iter().filter(|o| o.http_route().is_some()).count();
     tracing::info!("serving {routes} routes on http://{bind}");
-    axum::serve(listener, local::router(app))
+    // SQS consumers and schedules, as Lambda's event sources and EventBridge would run them.
+    local::workers::spawn_all(&app, &local::operations());
+    // The WhatsApp Cloud API stand-in (point WHATSAPP_API_BASE at /_fake/whatsapp).
+    let whatsapp = local::whatsapp_fake::Fake::default();
+    let router = local::router(app).nest("/_fake/whatsapp", whatsapp.router());
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

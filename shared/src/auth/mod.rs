@@ -62,6 +62,7 @@ pub enum Permission {
     ManageCustomers,
     ViewWaitlist,
     ManageWaitlist,
+    ViewNotifications,
 }
 
 use Role::{Manager, Owner, Staff};
@@ -85,6 +86,7 @@ pub const MATRIX: &[(Permission, &[Role])] = &[
     (Permission::ManageCustomers, &[Owner, Manager, Staff]),
     (Permission::ViewWaitlist, &[Owner, Manager, Staff]),
     (Permission::ManageWaitlist, &[Owner, Manager, Staff]),
+    (Permission::ViewNotifications, &[Owner, Manager]),
 ];
 
 impl Permission {
@@ -125,6 +127,16 @@ impl Auth {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!("the {} role may not do this ({permission:?})", self.role.as_str())))
+        }
+    }
+
+    /// Refuse with 403 unless the caller is a platform operator (listed in
+    /// `platform_admins`; no business role makes anyone one).
+    pub async fn require_platform_admin(&self, db: &crate::db::Db) -> Result<(), ApiError> {
+        if db.is_platform_admin(self.user_id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only platform operators may do this"))
         }
     }
 

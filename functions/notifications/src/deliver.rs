@@ -1,0 +1,154 @@
+//! The consumer loop both channels share: a FIFO batch in order, each message claimed in
+//! a delivery row before the provider is called, and the first failure stopping the batch.
+//!
+//! Exactly once out: a redelivered message whose delivery row says `sent` (or `skipped`,
+//! or `sending` by a consumer still within its lease) is acknowledged without a second
+//! send. A consumer that died after claiming leaves `sending` behind; once the lease is
+//! over the redelivered message claims it again and sends. The one window left is a
+//! crash after the provider accepted and before the row says `sent`.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Duration, Utc};
+use shared::outbox::Envelope;
+use shared::{ApiError, App};
+
+use crate::message::{self, Prepared, Rendered};
+
+/// A way to reach a customer.
+pub trait Channel: Sync {
+    /// `email` or `whatsapp`: the delivery row's channel.
+    const NAME: &'static str;
+    /// Receives after which SQS moves the message to the dead-letter queue.
+    const MAX_RECEIVE_COUNT: u32;
+
+    /// Hand the message to the provider; the provider's message id on success.
+    fn send(&self, app: &App, message: &Rendered) -> impl Future<Output = Result<String, Failure>> + Send;
+}
+
+/// Why a message was not delivered this time.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Failure {
+        Failure(format!("database: {e}"))
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Failure {
+        Failure(format!("{}: {}", e.code, e.detail))
+    }
+}
+
+/// How long a claim holds: longer than a consumer invocation can run, shorter than the
+/// queue's visibility timeout, so only a dead consumer's claim is ever taken over.
+pub const LEASE: Duration = Duration::seconds(90);
+
+/// Process a batch in order; report the first failure and everything after it.
+pub async fn consume<C: Channel>(app: &App, channel: &C, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    let mut stopped = false;
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if !stopped && let Err(e) = deliver(app, channel, &record).await {
+            tracing::warn!(channel = C::NAME, message_id = %id, error = %e.0, "delivery failed; stopping the batch");
+            stopped = true;
+        }
+        if stopped {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Result<(), Failure> {
+    let body = record.body.as_deref().unwrap_or_default();
+    let envelope: Envelope = serde_json::from_str(body).map_err(|e| Failure(format!("unreadable message: {e}")))?;
+    let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+
+    if !claim(app, &envelope, C::NAME).await? {
+        tracing::info!(channel = C::NAME, outbox_id = %envelope.id, "already delivered or in flight; nothing to do");
+        return Ok(());
+    }
+    let outcome = match message::prepare(app, &envelope, C::NAME).await {
+        Ok(Prepared::Skip(reason)) => {
+            finish(app, &envelope, C::NAME, "skipped", "", None, Some(reason)).await?;
+            return Ok(());
+        }
+        Ok(Prepared::Send(rendered)) => channel.send(app, &rendered).await.map(|id| (rendered.recipient.clone(), id)),
+        Err(e) => Err(Failure(format!("could not prepare the message: {}", e.detail))),
+    };
+    match outcome {
+        Ok((recipient, provider_id)) => {
+            finish(app, &envelope, C::NAME, "sent", &recipient, Some(&provider_id), None).await?;
+            tracing::info!(channel = C::NAME, outbox_id = %envelope.id, kind = envelope.kind, provider_id, "sent");
+            Ok(())
+        }
+        Err(failure) => {
+            // The last receive before the dead-letter queue: the row says so.
+            let status = if receives >= C::MAX_RECEIVE_COUNT { "dead" } else { "failed" };
+            finish(app, &envelope, C::NAME, status, "", None, Some(&failure.0)).await?;
+            Err(failure)
+        }
+    }
+}
+
+/// Claim the delivery: a new row, or one that failed, went to the dead-letter queue, or
+/// whose consumer's lease ran out. False when someone else has it or it is done.
+async fn claim(app: &App, envelope: &Envelope, channel: &str) -> Result<bool, Failure> {
+    let now = app.now();
+    let stale_before: DateTime<Utc> = now - LEASE;
+    let mut tx = app.db.tenant_tx(envelope.business_id).await?;
+    let claimed = sqlx::query_scalar!(
+        "INSERT INTO deliveries (outbox_id, channel, business_id, kind, status, claimed_at)
+         VALUES ($1, $2, $3, $4, 'sending', $5)
+         ON CONFLICT (outbox_id, channel) DO UPDATE
+            SET status = 'sending', attempts = deliveries.attempts + 1, claimed_at = EXCLUDED.claimed_at,
+                detail = NULL, updated_at = now()
+          WHERE deliveries.status IN ('failed', 'dead')
+             OR (deliveries.status = 'sending' AND deliveries.claimed_at < $6)
+         RETURNING attempts",
+        envelope.id,
+        channel,
+        envelope.business_id,
+        envelope.kind,
+        now,
+        stale_before,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed.is_some())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    app: &App,
+    envelope: &Envelope,
+    channel: &str,
+    status: &str,
+    recipient: &str,
+    provider_id: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), Failure> {
+    let mut tx = app.db.tenant_tx(envelope.business_id).await?;
+    sqlx::query!(
+        "UPDATE deliveries SET status = $3, recipient = $4, provider_message_id = $5, detail = $6,
+                sent_at = CASE WHEN $3 = 'sent' THEN $7::timestamptz END, updated_at = now()
+         WHERE outbox_id = $1 AND channel = $2",
+        envelope.id,
+        channel,
+        status,
+        recipient,
+        provider_id,
+        detail,
+        app.now(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! notifications-whatsapp: template messages through the WhatsApp Cloud API, for
+//! customers who opted in at businesses that turned WhatsApp on.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::json;
+use shared::operation::{DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET};
+use shared::{App, Operation, outbox};
+use tokio::sync::OnceCell;
+
+use crate::deliver::{self, Channel, Failure};
+use crate::message::Rendered;
+
+pub const OP: Operation = Operation::sqs(
+    "notifications",
+    "notifications-whatsapp",
+    outbox::WHATSAPP.name,
+    "Send WhatsApp template messages",
+    consume,
+)
+.permissions(&[DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET])
+.env(&["APP_URL"]);
+
+fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
+    async move { deliver::consume(&app, &CloudApi, event).await }.boxed()
+}
+
+/// The platform's WhatsApp Business account, from Secrets Manager.
+#[derive(Debug, Deserialize)]
+struct Account {
+    access_token: String,
+    phone_number_id: String,
+}
+
+pub struct CloudApi;
+
+impl Channel for CloudApi {
+    const NAME: &'static str = "whatsapp";
+    const MAX_RECEIVE_COUNT: u32 = outbox::WHATSAPP.max_receive_count;
+
+    async fn send(&self, _app: &App, message: &Rendered) -> Result<String, Failure> {
+        let template = message.whatsapp.as_ref().ok_or_else(|| Failure("no WhatsApp template".into()))?;
+        let account = account().await?;
+        let base = std::env::var("WHATSAPP_API_BASE").unwrap_or_else(|_| "https://graph.facebook.com/v21.0".into());
+        let parameters: Vec<_> = template.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
+        let body = json!({
+            "messaging_product": "whatsapp",
+            "to": message.recipient.trim_start_matches('+'),
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": {"code": template.language},
+                "components": [{"type": "body", "parameters": parameters}],
+            },
+        });
+        let response = http()
+            .post(format!("{}/{}/messages", base.trim_end_matches('/'), account.phone_number_id))
+            .bearer_auth(&account.access_token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| Failure(format!("WhatsApp: {e}")))?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(Failure(format!("WhatsApp answered {status}: {answer}")));
+        }
+        answer
+            .pointer("/messages/0/id")
+            .and_then(|id| id.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| Failure(format!("WhatsApp answered without a message id: {answer}")))
+    }
+}
+
+async fn account() -> Result<&'static Account, Failure> {
+    static ACCOUNT: OnceCell<Account> = OnceCell::const_new();
+    ACCOUNT
+        .get_or_try_init(|| async {
+            let id = std::env::var("WHATSAPP_SECRET_ID").unwrap_or_else(|_| "kairos/whatsapp".into());
+            shared::secrets::get_json::<Account>(&id).await.map_err(|e| Failure(format!("WhatsApp secret: {e}")))
+        })
+        .await
+}
+
+fn http() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default()
+    })
+}
