@@ -18,20 +18,35 @@ except sm.exceptions.ResourceNotFoundException:
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     sm.create_secret(Name=secret_id, SecretString=json.dumps({"keys": [{"kid": "local-1", "secret": key}]}))
 
+# The queues the manifest describes (functions.json, generated from the operations), each
+# with its FIFO dead-letter queue, named kairos-<name>.fifo as the local fleet finds them.
 sqs = session.client("sqs", **kw)
-dlq = sqs.create_queue(QueueName="kairos-notifications-dlq.fifo", Attributes={"FifoQueue": "true"})
-dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-sqs.create_queue(
-    QueueName="kairos-notifications.fifo",
-    Attributes={
-        "FifoQueue": "true",
-        "ContentBasedDeduplication": "false",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
-    },
-)
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+with open(os.path.join(root, "functions.json")) as f:
+    queues = json.load(f).get("queues", [])
+for q in queues:
+    dead = q["dead_letter"]
+    dlq = sqs.create_queue(QueueName=f"kairos-{dead['name']}.fifo", Attributes={"FifoQueue": "true"})
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(
+        QueueName=f"kairos-{q['name']}.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "ContentBasedDeduplication": "false",
+            "VisibilityTimeout": str(q["visibility_timeout_seconds"]),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(dead["max_receive_count"])}),
+        },
+    )
+
+# The WhatsApp Cloud API account; the local fleet serves a stand-in of the API.
+whatsapp_id = os.environ.get("WHATSAPP_SECRET_ID", "kairos/whatsapp")
+try:
+    sm.describe_secret(SecretId=whatsapp_id)
+except sm.exceptions.ResourceNotFoundException:
+    sm.create_secret(Name=whatsapp_id, SecretString=json.dumps({"access_token": "local-token", "phone_number_id": "100000000000001"}))
 
 ses = session.client("sesv2", **kw)
-sender = os.environ.get("EMAIL_FROM", "bookings@kairos.local")
+sender = os.environ.get("SES_FROM_ADDRESS", "bookings@kairos.local")
 existing = [i["IdentityName"] for i in ses.list_email_identities().get("EmailIdentities", [])]
 if sender not in existing:
     ses.create_email_identity(EmailIdentity=sender)

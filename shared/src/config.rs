@@ -18,6 +18,11 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// The web app's origin, the only one CORS allows (none: no CORS headers).
     pub cors_allowed_origin: Option<String>,
+    /// Queues are found by name, `<prefix><queue>.fifo`, where `QUEUE_URL_<QUEUE>` is not
+    /// set (the local fleet: `kairos-`; each test run has its own prefix).
+    pub queue_prefix: String,
+    /// The WhatsApp Cloud API (Graph API) base URL, version included.
+    pub whatsapp_api_base: String,
 }
 
 impl Config {
@@ -34,6 +39,8 @@ impl Config {
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900).into()),
             refresh_token_ttl: Duration::from_secs(number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into()),
             cors_allowed_origin: var("CORS_ALLOWED_ORIGIN").filter(|o| o != "*"),
+            queue_prefix: var("QUEUE_NAME_PREFIX").unwrap_or_else(|| "kairos-".into()),
+            whatsapp_api_base: var("WHATSAPP_API_BASE").unwrap_or_else(|| "https://graph.facebook.com/v21.0".into()),
         }
     }
 }

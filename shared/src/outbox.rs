@@ -136,7 +136,7 @@ pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, Api
     )
     .fetch_all(&mut *tx)
     .await?;
-    let sent = send(&rows).await?;
+    let sent = send(app, &rows).await?;
     sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY ($1)").bind(&sent).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(sent.len())
@@ -153,7 +153,7 @@ pub async fn relay(app: &App) -> Result<usize, ApiError> {
         if rows.is_empty() {
             return Ok(total);
         }
-        let sent = send(&rows).await?;
+        let sent = send(app, &rows).await?;
         sqlx::query("SELECT outbox_mark_published($1)").bind(&sent).execute(&mut *tx).await?;
         tx.commit().await?;
         total += sent.len();
@@ -165,20 +165,20 @@ pub async fn relay(app: &App) -> Result<usize, ApiError> {
 }
 
 /// Send rows to their queues; returns the ids of the rows every destination accepted.
-pub async fn send(rows: &[Envelope]) -> Result<Vec<Uuid>, ApiError> {
+pub async fn send(app: &App, rows: &[Envelope]) -> Result<Vec<Uuid>, ApiError> {
     let mut refused = BTreeSet::new();
     for queue in QUEUES {
         let for_queue: Vec<&Envelope> =
             rows.iter().filter(|r| destinations(&r.kind).iter().any(|q| q.name == queue.name)).collect();
         for chunk in for_queue.chunks(10) {
-            refused.extend(send_batch(queue.name, chunk).await?);
+            refused.extend(send_batch(app, queue.name, chunk).await?);
         }
     }
     Ok(rows.iter().map(|r| r.id).filter(|id| !refused.contains(id)).collect())
 }
 
 /// One SendMessageBatch; returns the ids SQS refused.
-async fn send_batch(queue: &str, rows: &[&Envelope]) -> Result<Vec<Uuid>, ApiError> {
+async fn send_batch(app: &App, queue: &str, rows: &[&Envelope]) -> Result<Vec<Uuid>, ApiError> {
     let mut entries = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let body = serde_json::to_string(row).map_err(ApiError::internal)?;
@@ -194,7 +194,7 @@ async fn send_batch(queue: &str, rows: &[&Envelope]) -> Result<Vec<Uuid>, ApiErr
     let out = sqs()
         .await
         .send_message_batch()
-        .queue_url(queue_url(queue).await?)
+        .queue_url(queue_url(app, queue).await?)
         .set_entries(Some(entries))
         .send()
         .await
@@ -218,25 +218,26 @@ pub async fn sqs() -> &'static aws_sdk_sqs::Client {
 }
 
 /// The URL of a queue: `QUEUE_URL_<NAME>` as the CDK app sets it, or, where that is not
-/// set (the local fleet, tests), the URL of the queue named `kairos-<name>.fifo`.
-pub async fn queue_url(name: &str) -> Result<String, ApiError> {
+/// set (the local fleet, tests), the URL of the queue named `<prefix><name>.fifo`.
+pub async fn queue_url(app: &App, name: &str) -> Result<String, ApiError> {
     if let Ok(url) = std::env::var(Queue::url_variable(name)) {
         return Ok(url);
     }
-    if let Some(url) = QUEUE_URLS.lock().ok().and_then(|c| c.iter().find(|(n, _)| n == name).map(|(_, u)| u.clone())) {
+    let name = format!("{}{name}.fifo", app.config.queue_prefix);
+    if let Some(url) = QUEUE_URLS.lock().ok().and_then(|c| c.iter().find(|(n, _)| *n == name).map(|(_, u)| u.clone())) {
         return Ok(url);
     }
     let url = sqs()
         .await
         .get_queue_url()
-        .queue_name(format!("kairos-{name}.fifo"))
+        .queue_name(&name)
         .send()
         .await
         .map_err(|e| ApiError::internal(aws_sdk_sqs::error::DisplayErrorContext(e)))?
         .queue_url
         .ok_or_else(|| ApiError::internal(format!("no URL for queue {name}")))?;
     if let Ok(mut cache) = QUEUE_URLS.lock() {
-        cache.push((name.to_owned(), url.clone()));
+        cache.push((name, url.clone()));
     }
     Ok(url)
 }

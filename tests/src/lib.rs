@@ -143,6 +143,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub app: App,
     pub router: Router,
+    /// This test's WhatsApp Cloud API stand-in.
+    pub whatsapp: local::whatsapp_fake::Fake,
 }
 
 #[derive(Debug)]
@@ -198,6 +200,15 @@ impl TestApp {
         config.database_max_connections = 20;
         config.jwt_secret_id = jwt_secret_id;
         config.cors_allowed_origin = Some("https://app.kairos.test".into());
+        // Queues of this test's own, so tests running at once never read each other's messages.
+        config.queue_prefix = format!("t{}-", &Uuid::new_v4().simple().to_string()[..12]);
+        create_queues(&config.queue_prefix).await;
+        ensure_provider_accounts().await;
+        let whatsapp = local::whatsapp_fake::Fake::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        config.whatsapp_api_base = format!("http://{}", listener.local_addr().expect("addr"));
+        let fake = whatsapp.router();
+        tokio::spawn(async move { axum::serve(listener, fake).await });
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())
@@ -207,7 +218,7 @@ impl TestApp {
             app = app.with_now(now);
         }
         let router = local::router(app.clone());
-        TestApp { db, app, router }
+        TestApp { db, app, router, whatsapp }
     }
 
     pub async fn call(
@@ -394,4 +405,131 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, router).await });
         format!("http://{addr}")
     }
+}
+
+/// The WhatsApp account secret and the SES sender, as scripts/local-aws.py makes them.
+async fn ensure_provider_accounts() {
+    static DONE: OnceCell<()> = OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let config = shared::aws::sdk_config().await;
+        let secrets = aws_sdk_secretsmanager::Client::new(config);
+        let id = std::env::var("WHATSAPP_SECRET_ID").unwrap_or_else(|_| "kairos/whatsapp".into());
+        if secrets.describe_secret().secret_id(&id).send().await.is_err() {
+            let value = json!({"access_token": "test-token", "phone_number_id": "100000000000001"});
+            let _ = secrets.create_secret().name(&id).secret_string(value.to_string()).send().await;
+        }
+        let ses = aws_sdk_sesv2::Client::new(config);
+        let sender = std::env::var("SES_FROM_ADDRESS").unwrap_or_else(|_| "bookings@kairos.local".into());
+        let _ = ses.create_email_identity().email_identity(sender).send().await;
+    })
+    .await;
+}
+
+/// The manifest's queues under `prefix`, as scripts/local-aws.py creates them, except that
+/// a message comes back one second (not minutes) after a consumer failed it.
+async fn create_queues(prefix: &str) {
+    let sqs = shared::outbox::sqs().await;
+    for queue in shared::outbox::QUEUES {
+        let dlq = sqs
+            .create_queue()
+            .queue_name(format!("{prefix}{}.fifo", queue.dead_letter))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .expect("create the dead-letter queue (is moto running?)");
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(dlq.queue_url.unwrap_or_default())
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("dead-letter queue arn")
+            .attributes
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .expect("arn");
+        let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count.to_string()});
+        sqs.create_queue()
+            .queue_name(format!("{prefix}{}.fifo", queue.name))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::ContentBasedDeduplication, "false")
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "1")
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .send()
+            .await
+            .expect("create the queue");
+    }
+}
+
+impl TestApp {
+    /// Run one pass of an SQS consumer (as Lambda's event source would), waiting up to
+    /// two seconds for a message. Returns (received, failed).
+    pub async fn poll(&self, op: &shared::Operation) -> (usize, usize) {
+        self.poll_as(&self.app, op).await
+    }
+
+    /// `poll` with another clock (a later redelivery).
+    pub async fn poll_as(&self, app: &App, op: &shared::Operation) -> (usize, usize) {
+        local::workers::poll_once(app, op, std::time::Duration::from_secs(2)).await.expect("poll")
+    }
+
+    /// Poll until the queue gives nothing; returns how many messages were received.
+    pub async fn drain(&self, op: &shared::Operation) -> usize {
+        let mut total = 0;
+        loop {
+            let (n, _) =
+                local::workers::poll_once(&self.app, op, std::time::Duration::from_millis(300)).await.expect("poll");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Messages waiting in a queue (visible or in flight), by its manifest name.
+    pub async fn queue_depth(&self, name: &str) -> usize {
+        let url = shared::outbox::queue_url(&self.app, name).await.expect("queue url");
+        let attrs = shared::outbox::sqs()
+            .await
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        attrs.values().filter_map(|v| v.parse::<usize>().ok()).sum()
+    }
+}
+
+/// The raw MIME of every email moto's SES accepted for `address`.
+pub async fn emails_to(address: &str) -> Vec<String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto data")
+        .json()
+        .await
+        .expect("moto json");
+    data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|a| a == address)))
+        .map(|m| m["raw_data"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The decoded text parts of a raw MIME email (its base64 bodies), joined.
+pub fn email_text(raw: &str) -> String {
+    let mut out = String::new();
+    for part in raw.split("\r\n\r\n").skip(1) {
+        let body: String = part.lines().take_while(|l| !l.starts_with("--")).collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.trim()) {
+            out.push_str(&String::from_utf8_lossy(&bytes));
+            out.push('\n');
+        }
+    }
+    out
 }

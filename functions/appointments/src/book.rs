@@ -27,6 +27,7 @@ pub const OP: Operation = Operation::http(
     "Book an appointment online",
     || post(handler),
 )
+.publishes()
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ pub const OP: Operation = Operation::http(
     Access::Staff,
     "Cancel an appointment",
     || post(handler),
-);
+)
+.publishes();
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -22,7 +22,8 @@ const NAME: &str = "appointments-create";
 pub const OP: Operation =
     Operation::http("appointments", NAME, "POST", "/v1/appointments", Access::Staff, "Book for a customer", || {
         post(handler)
-    });
+    })
+    .publishes();
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

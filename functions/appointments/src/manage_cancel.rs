@@ -18,6 +18,7 @@ pub const OP: Operation = Operation::http(
     "A customer cancels their appointment",
     || post(handler),
 )
+.publishes()
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 async fn handler(

@@ -24,6 +24,7 @@ pub const OP: Operation = Operation::http(
     "A customer moves their appointment",
     || post(handler),
 )
+.publishes()
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 #[derive(Debug, Deserialize)]

@@ -33,7 +33,8 @@ pub const OP: Operation = Operation::http(
     Access::Staff,
     "Book a weekly series",
     || post(handler),
-);
+)
+.publishes();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

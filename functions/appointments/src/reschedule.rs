@@ -23,7 +23,8 @@ pub const OP: Operation = Operation::http(
     Access::Staff,
     "Move an appointment",
     || post(handler),
-);
+)
+.publishes();
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

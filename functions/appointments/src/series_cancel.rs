@@ -17,7 +17,8 @@ pub const OP: Operation = Operation::http(
     Access::Staff,
     "Cancel the remaining occurrences of a series",
     || post(handler),
-);
+)
+.publishes();
 
 #[derive(Debug, Serialize)]
 pub struct SeriesCancelled {

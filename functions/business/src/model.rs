@@ -29,6 +29,10 @@ pub struct Settings {
     pub max_advance_days: i32,
     pub slot_interval_minutes: i32,
     pub cancellation_notice_minutes: i32,
+    /// When the day-before reminder goes out, local time on the day before ("18:00").
+    pub reminder_evening: String,
+    /// Send WhatsApp messages to customers who opted in.
+    pub whatsapp_enabled: bool,
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Business> {
@@ -45,8 +49,9 @@ pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Business> {
 pub async fn fetch_settings(tx: &mut Tx, id: Uuid) -> ApiResult<Settings> {
     Ok(sqlx::query_as!(
         Settings,
-        "SELECT time_zone, min_notice_minutes, max_advance_days, slot_interval_minutes, cancellation_notice_minutes
-         FROM businesses WHERE id = $1",
+        r#"SELECT time_zone, min_notice_minutes, max_advance_days, slot_interval_minutes, cancellation_notice_minutes,
+                  to_char(reminder_evening, 'HH24:MI') AS "reminder_evening!", whatsapp_enabled
+           FROM businesses WHERE id = $1"#,
         id
     )
     .fetch_one(&mut **tx)

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::routing::patch;
 use serde::Deserialize;
+use shared::time::LocalTime;
 use shared::types::{Bounded, TimeZone};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission};
 
@@ -28,6 +29,9 @@ pub struct UpdateSettings {
     pub max_advance_days: Option<Bounded<1, 730>>,
     pub slot_interval_minutes: Option<Bounded<5, 240>>,
     pub cancellation_notice_minutes: Option<Bounded<0, 43200>>,
+    /// Local time of the day-before reminder, "HH:MM".
+    pub reminder_evening: Option<LocalTime>,
+    pub whatsapp_enabled: Option<bool>,
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSettings>) -> ApiResult<Json<Settings>> {
@@ -40,6 +44,8 @@ async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSetti
             max_advance_days = COALESCE($4, max_advance_days),
             slot_interval_minutes = COALESCE($5, slot_interval_minutes),
             cancellation_notice_minutes = COALESCE($6, cancellation_notice_minutes),
+            reminder_evening = COALESCE(make_time($7 / 60, $7 % 60, 0), reminder_evening),
+            whatsapp_enabled = COALESCE($8, whatsapp_enabled),
             updated_at = now()
          WHERE id = $1",
         auth.business_id,
@@ -48,6 +54,8 @@ async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSetti
         req.max_advance_days.map(|v| v.get()),
         req.slot_interval_minutes.map(|v| v.get()),
         req.cancellation_notice_minutes.map(|v| v.get()),
+        req.reminder_evening.map(|t| i32::from(t.0)),
+        req.whatsapp_enabled,
     )
     .execute(&mut *tx)
     .await?;

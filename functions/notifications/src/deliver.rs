@@ -69,9 +69,14 @@ async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Res
     let envelope: Envelope = serde_json::from_str(body).map_err(|e| Failure(format!("unreadable message: {e}")))?;
     let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
 
-    if !claim(app, &envelope, C::NAME).await? {
-        tracing::info!(channel = C::NAME, outbox_id = %envelope.id, "already delivered or in flight; nothing to do");
-        return Ok(());
+    match claim(app, &envelope, C::NAME).await? {
+        Claim::Claimed => {}
+        Claim::Done => {
+            tracing::info!(channel = C::NAME, outbox_id = %envelope.id, "already delivered; nothing to do");
+            return Ok(());
+        }
+        // Not acknowledged: if that consumer died, this message comes back after the lease.
+        Claim::InFlight => return Err(Failure("another consumer is sending this message".into())),
     }
     let outcome = match message::prepare(app, &envelope, C::NAME).await {
         Ok(Prepared::Skip(reason)) => {
@@ -96,9 +101,19 @@ async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Res
     }
 }
 
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to send.
+    Claimed,
+    /// Sent or skipped already.
+    Done,
+    /// Another consumer claimed it and its lease is not over.
+    InFlight,
+}
+
 /// Claim the delivery: a new row, or one that failed, went to the dead-letter queue, or
-/// whose consumer's lease ran out. False when someone else has it or it is done.
-async fn claim(app: &App, envelope: &Envelope, channel: &str) -> Result<bool, Failure> {
+/// whose consumer's lease ran out.
+pub async fn claim(app: &App, envelope: &Envelope, channel: &str) -> Result<Claim, Failure> {
     let now = app.now();
     let stale_before: DateTime<Utc> = now - LEASE;
     let mut tx = app.db.tenant_tx(envelope.business_id).await?;
@@ -120,8 +135,21 @@ async fn claim(app: &App, envelope: &Envelope, channel: &str) -> Result<bool, Fa
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let claim = match claimed {
+        Some(_) => Claim::Claimed,
+        None => {
+            let status = sqlx::query_scalar!(
+                "SELECT status FROM deliveries WHERE outbox_id = $1 AND channel = $2",
+                envelope.id,
+                channel
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            if status == "sending" { Claim::InFlight } else { Claim::Done }
+        }
+    };
     tx.commit().await?;
-    Ok(claimed.is_some())
+    Ok(claim)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -49,7 +49,7 @@ async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<Json<Redriven>
     auth.require_platform_admin(&app.db).await?;
     let mut queues = Vec::new();
     for queue in outbox::QUEUES {
-        let moved = redrive(queue.dead_letter, queue.name).await?;
+        let moved = redrive(&app, queue.dead_letter, queue.name).await?;
         if moved > 0 {
             tracing::info!(from = queue.dead_letter, to = queue.name, moved, "redrove dead letters");
         }
@@ -61,8 +61,8 @@ async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<Json<Redriven>
 
 /// Move everything from `from` to `to`; returns how many messages moved. A message is
 /// deleted from the dead-letter queue only after its copy was accepted.
-pub async fn redrive(from: &str, to: &str) -> Result<usize, ApiError> {
-    let (from_url, to_url) = (outbox::queue_url(from).await?, outbox::queue_url(to).await?);
+pub async fn redrive(app: &App, from: &str, to: &str) -> Result<usize, ApiError> {
+    let (from_url, to_url) = (outbox::queue_url(app, from).await?, outbox::queue_url(app, to).await?);
     let client = sqs().await;
     let mut moved = 0;
     loop {

@@ -40,10 +40,10 @@ impl Channel for CloudApi {
     const NAME: &'static str = "whatsapp";
     const MAX_RECEIVE_COUNT: u32 = outbox::WHATSAPP.max_receive_count;
 
-    async fn send(&self, _app: &App, message: &Rendered) -> Result<String, Failure> {
+    async fn send(&self, app: &App, message: &Rendered) -> Result<String, Failure> {
         let template = message.whatsapp.as_ref().ok_or_else(|| Failure("no WhatsApp template".into()))?;
         let account = account().await?;
-        let base = std::env::var("WHATSAPP_API_BASE").unwrap_or_else(|_| "https://graph.facebook.com/v21.0".into());
+        let base = &app.config.whatsapp_api_base;
         let parameters: Vec<_> = template.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
         let body = json!({
             "messaging_product": "whatsapp",

@@ -19,6 +19,7 @@ pub const OP: Operation = Operation::http(
     "Claim a waitlist offer",
     || post(handler),
 )
+.publishes()
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult<(StatusCode, Json<Booked>)> {

@@ -1,12 +1,13 @@
 //! The waitlist: customers waiting for a time to free up, and claiming the one offered.
-//! (Offers are made when an appointment is cancelled, by the notifications side.)
+//! Offers are made when an appointment is cancelled (`offer`, a consumer of the events queue).
 
 pub mod claim;
 pub mod join;
 pub mod list;
 pub mod model;
+pub mod offer;
 pub mod remove;
 
 use shared::Operation;
 
-pub const OPERATIONS: &[&Operation] = &[&join::OP, &list::OP, &remove::OP, &claim::OP];
+pub const OPERATIONS: &[&Operation] = &[&join::OP, &list::OP, &remove::OP, &claim::OP, &offer::OP];

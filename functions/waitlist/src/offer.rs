@@ -1,0 +1,138 @@
+//! waitlist-offer: when an appointment is cancelled, offer its time to the customers
+//! waiting for that service (and that staff member, or anyone) on that day, in the order
+//! they joined. The first few get a link that expires; the first to claim it books it
+//! (the claim checks the time is still free, so the others get 409 `SLOT_TAKEN`).
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use shared::operation::{DATABASE_SECRET, JWT_SECRET};
+use shared::outbox::{self, Envelope};
+use shared::{ApiError, ApiResult, App, Operation};
+use uuid::Uuid;
+
+use appointments::book::free_staff;
+use availability::slots;
+
+pub const OP: Operation = Operation::sqs(
+    "waitlist",
+    "waitlist-offer",
+    outbox::EVENTS.name,
+    "Offer a cancelled appointment's time to the waitlist",
+    consume,
+)
+.permissions(&[DATABASE_SECRET, JWT_SECRET])
+.publishes();
+
+/// How many waiting customers are offered one freed time at once.
+pub const OFFERS_PER_SLOT: i64 = 3;
+/// How long an offer holds (never past the business's minimum notice before the start).
+pub const OFFER_TTL: Duration = Duration::hours(2);
+
+/// The cancelled appointment, as `appointment.cancelled` carries it.
+#[derive(Debug, Deserialize)]
+struct Cancelled {
+    id: Uuid,
+    service_id: Uuid,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+}
+
+fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
+    async move {
+        let mut response = SqsBatchResponse::default();
+        let mut stopped = false;
+        for record in event.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            if !stopped && let Err(e) = handle(&app, &record).await {
+                tracing::warn!(message_id = %id, error = %e, "waitlist offer failed; stopping the batch");
+                stopped = true;
+            }
+            if stopped {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+    .boxed()
+}
+
+async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
+    let envelope: Envelope =
+        serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)?;
+    if envelope.kind != "appointment.cancelled" {
+        return Ok(());
+    }
+    let cancelled: Cancelled =
+        serde_json::from_value(envelope.payload["appointment"].clone()).map_err(ApiError::internal)?;
+    let offered = offer(app, envelope.business_id, &cancelled).await?;
+    if offered > 0 {
+        tracing::info!(appointment_id = %cancelled.id, offered, "offered a freed time to the waitlist");
+        outbox::publish_business(app, envelope.business_id).await?;
+    }
+    Ok(())
+}
+
+/// Offer the time to the first waiting customers; returns how many were offered it.
+async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> {
+    let now = app.now();
+    let mut tx = app.db.tenant_tx(business_id).await?;
+    let Ok(rules) = slots::service_rules(&mut tx, c.service_id).await else {
+        return Ok(0); // the service is gone
+    };
+    // Still bookable online (notice, staff hours, nobody took it meanwhile)?
+    if free_staff(app, &mut tx, &rules, c.service_id, Some(c.staff_id), c.start).await.is_err() {
+        return Ok(0);
+    }
+    let expires = (now + OFFER_TTL).min(c.start - rules.min_notice);
+    if expires <= now {
+        return Ok(0);
+    }
+    let local_day = c.start.with_timezone(&rules.tz).date_naive();
+    let entries = sqlx::query_scalar!(
+        "SELECT id FROM waitlist_entries
+         WHERE service_id = $1 AND (staff_id IS NULL OR staff_id = $2) AND $3 BETWEEN from_date AND to_date
+           AND (status = 'waiting' OR (status = 'offered' AND offer_expires_at <= $4))
+         ORDER BY created_at, id
+         LIMIT $5
+         FOR UPDATE SKIP LOCKED",
+        c.service_id,
+        c.staff_id,
+        local_day,
+        now,
+        OFFERS_PER_SLOT,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let keys = app.signing_keys().await?;
+    for entry_id in &entries {
+        sqlx::query!(
+            "UPDATE waitlist_entries SET status = 'offered', offered_start = $2, offered_staff_id = $3,
+                    offer_expires_at = $4, updated_at = now()
+             WHERE id = $1",
+            entry_id,
+            c.start,
+            c.staff_id,
+            expires,
+        )
+        .execute(&mut *tx)
+        .await?;
+        let token = keys
+            .issue_link("waitlist", business_id, *entry_id, expires.timestamp().max(0) as u64)
+            .map_err(ApiError::internal)?;
+        outbox::push(
+            &mut tx,
+            business_id,
+            &format!("waitlist:{entry_id}:offer:{}", c.id),
+            "waitlist.offered",
+            &serde_json::json!({"entry_id": entry_id, "start": c.start, "expires_at": expires, "token": token}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(entries.len())
+}
