@@ -21,6 +21,7 @@ pub mod request_id;
 pub mod secrets;
 pub mod telemetry;
 pub mod time;
+pub mod tls;
 pub mod types;
 
 pub use app::App;

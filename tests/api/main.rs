@@ -8,6 +8,7 @@ mod availability;
 mod business;
 mod customers;
 mod locations;
+mod notifications;
 mod platform;
 mod rls;
 mod routes;

@@ -35,6 +35,7 @@ async fn main() {
         .salon("Europe/Berlin", 4, WEEKDAYS, json!({"name": "Cut", "duration_minutes": 30, "buffer_after_minutes": 0}))
         .await;
     let base = t.serve().await;
+    shared::tls::ensure_provider();
     let client = reqwest::Client::new();
 
     // Next calendar month, in full.

@@ -193,6 +193,7 @@ impl TestApp {
 
     async fn build(now: Option<chrono::DateTime<chrono::Utc>>) -> TestApp {
         init_logs();
+        shared::tls::ensure_provider();
         let jwt_secret_id = ensure_signing_secret().await;
         let db = TestDb::new().await;
         let mut config = Config::from_env();
@@ -506,6 +507,7 @@ impl TestApp {
 /// The raw MIME of every email moto's SES accepted for `address`.
 pub async fn emails_to(address: &str) -> Vec<String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    shared::tls::ensure_provider();
     let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
         .await
         .expect("moto data")

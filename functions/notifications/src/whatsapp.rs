@@ -88,6 +88,7 @@ async fn account() -> Result<&'static Account, Failure> {
 fn http() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
+        shared::tls::ensure_provider();
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default()
     })
 }

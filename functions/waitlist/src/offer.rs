@@ -121,8 +121,10 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
         )
         .execute(&mut *tx)
         .await?;
+        // The link stays valid until the time itself; the offer's expiry is the entry's
+        // (so a late claim hears 410 OFFER_EXPIRED, not "invalid link").
         let token = keys
-            .issue_link("waitlist", business_id, *entry_id, expires.timestamp().max(0) as u64)
+            .issue_link("waitlist", business_id, *entry_id, c.start.timestamp().max(0) as u64)
             .map_err(ApiError::internal)?;
         outbox::push(
             &mut tx,
