@@ -23,3 +23,8 @@ INSERT INTO waitlist_entries (id, business_id, service_id, staff_id, customer_id
                               offered_start, offered_staff_id, offer_expires_at)
     VALUES ('01900000-0000-7000-8000-0000000000c9', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-0000000000f1', '{{date}}', '{{date}}', 'offered',
             '{{offer_start}}', '01900000-0000-7000-8000-0000000000d1', now() + interval '1 day');
+-- A booking confirmation waiting in the outbox (the relay publishes it; the consumers' fixtures carry it).
+INSERT INTO outbox (id, business_id, dedup_key, kind, payload)
+VALUES ('01900000-0000-7000-8000-0000000000b9', '01900000-0000-7000-8000-00000000000a', 'appointment:01900000-0000-7000-8000-0000000000b1:booked', 'appointment.booked', '{"appointment": {"id": "01900000-0000-7000-8000-0000000000b1"}}');
+-- The owner operates the platform too (the admin routes).
+INSERT INTO platform_admins (user_id) VALUES ('01900000-0000-7000-8000-0000000000a1');

@@ -409,7 +409,7 @@ impl TestApp {
 }
 
 /// The WhatsApp account secret and the SES sender, as scripts/local-aws.py makes them.
-async fn ensure_provider_accounts() {
+pub async fn ensure_provider_accounts() {
     static DONE: OnceCell<()> = OnceCell::const_new();
     DONE.get_or_init(|| async {
         let config = shared::aws::sdk_config().await;
@@ -428,7 +428,7 @@ async fn ensure_provider_accounts() {
 
 /// The manifest's queues under `prefix`, as scripts/local-aws.py creates them, except that
 /// a message comes back one second (not minutes) after a consumer failed it.
-async fn create_queues(prefix: &str) {
+pub async fn create_queues(prefix: &str) {
     let sqs = shared::outbox::sqs().await;
     for queue in shared::outbox::QUEUES {
         let dlq = sqs
