@@ -63,7 +63,7 @@ CREATE TEMP TABLE runs (sweep text, at text, marked bigint, queued bigint, ms nu
 -- day without sweeps), each five times.
 DO $$
 DECLARE
-    mid timestamptz := current_setting('bench.start')::timestamptz + interval '20 days';
+    mid timestamptz := current_setting('bench.start')::timestamptz + interval '20 days 12 hours';
     r record;
 BEGIN
     FOR i IN 1..5 LOOP
@@ -106,6 +106,6 @@ FROM runs GROUP BY sweep, at ORDER BY sweep, at;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON)
 SELECT a.id FROM appointments a
 WHERE a.status = 'confirmed'
-  AND a.starts_at > timestamptz :'start' + interval '20 days'
-  AND a.starts_at <= timestamptz :'start' + interval '20 days 2 hours'
+  AND a.starts_at > timestamptz :'start' + interval '20 days 12 hours'
+  AND a.starts_at <= timestamptz :'start' + interval '20 days 14 hours'
   AND a.reminder_2h_for IS DISTINCT FROM a.starts_at;
