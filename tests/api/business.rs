@@ -58,14 +58,16 @@ async fn booking_settings_get_and_update() {
             "/v1/business/settings",
             Some(&manager),
             json!({"time_zone": "America/New_York", "min_notice_minutes": 120,
-            "max_advance_days": 30, "slot_interval_minutes": 30, "cancellation_notice_minutes": 60}),
+            "max_advance_days": 30, "slot_interval_minutes": 30, "cancellation_notice_minutes": 60,
+            "reminder_evening": "19:30", "whatsapp_enabled": true}),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(
         res.body,
         json!({"time_zone": "America/New_York", "min_notice_minutes": 120, "max_advance_days": 30,
-        "slot_interval_minutes": 30, "cancellation_notice_minutes": 60})
+        "slot_interval_minutes": 30, "cancellation_notice_minutes": 60, "reminder_evening": "19:30",
+        "whatsapp_enabled": true})
     );
 
     for (field, value) in [
@@ -73,6 +75,8 @@ async fn booking_settings_get_and_update() {
         ("max_advance_days", json!(1000)),
         ("time_zone", json!("Berlin")),
         ("min_notice_minutes", json!("soon")),
+        ("reminder_evening", json!("7pm")),
+        ("whatsapp_enabled", json!("yes")),
     ] {
         let res = t.patch("/v1/business/settings", Some(&a.owner), json!({ field: value })).await;
         assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", res.body);
