@@ -24,9 +24,11 @@ SELECT gen_random_uuid(), id, 'Customer', 'customer@' || slug || '.test' FROM bu
 
 -- Each staff member: 50 appointments, one every 24 hours 17 minutes (so start times
 -- wander across the day), each business starting at its own minute.
-INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked, created_at)
+INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked, created_at,
+                          scheduled_at)
 SELECT gen_random_uuid(), s.business_id, sv.id, s.id, c.id, t, t + interval '30 minutes',
-       tstzrange(t, t + interval '30 minutes'), timestamptz :'start' - interval '30 days'
+       tstzrange(t, t + interval '30 minutes'), timestamptz :'start' - interval '30 days',
+       timestamptz :'start' - interval '30 days'
 FROM staff s
 JOIN services sv ON sv.business_id = s.business_id
 JOIN customers c ON c.business_id = s.business_id
@@ -75,15 +77,15 @@ BEGIN
         SELECT * INTO r FROM pg_temp.timed_sweep('day-before', mid);
         INSERT INTO runs VALUES ('reminders-day-before', 'steady (15 min since the last run)', r.marked, r.queued, r.ms);
         -- Undo, for the next round.
-        UPDATE appointments SET reminder_2h_for = NULL, reminder_day_before_for = NULL
-        WHERE reminder_2h_for IS NOT NULL OR reminder_day_before_for IS NOT NULL;
+        UPDATE appointments SET reminder_2h_seq = NULL, reminder_day_before_seq = NULL
+        WHERE reminder_2h_seq IS NOT NULL OR reminder_day_before_seq IS NOT NULL;
         DELETE FROM outbox;
         SELECT * INTO r FROM pg_temp.timed_sweep('2h', mid);
         INSERT INTO runs VALUES ('reminders-2h', 'catch-up (first run: all due)', r.marked, r.queued, r.ms);
         SELECT * INTO r FROM pg_temp.timed_sweep('day-before', mid);
         INSERT INTO runs VALUES ('reminders-day-before', 'catch-up (first run: all due)', r.marked, r.queued, r.ms);
-        UPDATE appointments SET reminder_2h_for = NULL, reminder_day_before_for = NULL
-        WHERE reminder_2h_for IS NOT NULL OR reminder_day_before_for IS NOT NULL;
+        UPDATE appointments SET reminder_2h_seq = NULL, reminder_day_before_seq = NULL
+        WHERE reminder_2h_seq IS NOT NULL OR reminder_day_before_seq IS NOT NULL;
         DELETE FROM outbox;
     END LOOP;
 END
@@ -108,4 +110,4 @@ SELECT a.id FROM appointments a
 WHERE a.status = 'confirmed'
   AND a.starts_at > timestamptz :'start' + interval '20 days 12 hours'
   AND a.starts_at <= timestamptz :'start' + interval '20 days 14 hours'
-  AND a.reminder_2h_for IS DISTINCT FROM a.starts_at;
+  AND a.reminder_2h_seq IS DISTINCT FROM a.sequence;

@@ -77,6 +77,9 @@ pub struct Envelope {
     pub created_at: DateTime<Utc>,
 }
 
+/// How long a request may spend publishing what it queued before it answers.
+const PUBLISH_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 tokio::task_local! {
     /// The businesses whose outbox the current request wrote to.
     static TOUCHED: Arc<Mutex<BTreeSet<Uuid>>>;
@@ -120,8 +123,12 @@ pub async fn publish_layer(State(app): State<App>, req: Request, next: Next) -> 
     let response = TOUCHED.scope(touched.clone(), next.run(req)).await;
     let businesses: Vec<Uuid> = touched.lock().map(|t| t.iter().copied().collect()).unwrap_or_default();
     for business_id in businesses {
-        if let Err(e) = publish_business(&app, business_id).await {
-            tracing::warn!(%business_id, error = %e, "publishing after the request failed; the relay will send it");
+        // The change is committed; a slow queue must not turn it into a timeout for the
+        // caller (who would retry it), so publishing gets a short budget.
+        match tokio::time::timeout(PUBLISH_BUDGET, publish_business(&app, business_id)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(%business_id, error = %e, "publishing failed; the relay will send it"),
+            Err(_) => tracing::warn!(%business_id, "publishing took too long; the relay will send it"),
         }
     }
     response
@@ -137,9 +144,13 @@ pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, Api
     .fetch_all(&mut *tx)
     .await?;
     let sent = send(app, &rows).await?;
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY ($1)").bind(&sent).execute(&mut *tx).await?;
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY ($1)")
+        .bind(&sent.accepted)
+        .execute(&mut *tx)
+        .await?;
+    set_aside(&mut tx, &sent.refused_for_good).await?;
     tx.commit().await?;
-    Ok(sent.len())
+    Ok(sent.accepted.len())
 }
 
 /// The relay's sweep: publish every unpublished row of every business, oldest first, in
@@ -154,34 +165,76 @@ pub async fn relay(app: &App) -> Result<usize, ApiError> {
             return Ok(total);
         }
         let sent = send(app, &rows).await?;
-        sqlx::query("SELECT outbox_mark_published($1)").bind(&sent).execute(&mut *tx).await?;
+        sqlx::query("SELECT outbox_mark_published($1)").bind(&sent.accepted).execute(&mut *tx).await?;
+        set_aside(&mut tx, &sent.refused_for_good).await?;
         tx.commit().await?;
-        total += sent.len();
-        if sent.len() < rows.len() {
-            // Some entries were refused; they stay unpublished for the next run.
+        total += sent.accepted.len();
+        if sent.accepted.len() + sent.refused_for_good.len() < rows.len() {
+            // SQS turned some away for now (throttling, an outage): the next run retries.
             return Ok(total);
         }
     }
 }
 
-/// Send rows to their queues; returns the ids of the rows every destination accepted.
-pub async fn send(app: &App, rows: &[Envelope]) -> Result<Vec<Uuid>, ApiError> {
-    let mut refused = BTreeSet::new();
+/// What became of a set of rows.
+#[derive(Debug, Default)]
+pub struct Sent {
+    /// Accepted by every queue the row goes to: mark published.
+    pub accepted: Vec<Uuid>,
+    /// Refused as malformed by some queue: no retry will help.
+    pub refused_for_good: Vec<(Uuid, String)>,
+}
+
+/// Send rows to their queues. A row counts as accepted only when SQS listed it as
+/// successful on every destination.
+pub async fn send(app: &App, rows: &[Envelope]) -> Result<Sent, ApiError> {
+    let mut successes: Vec<Uuid> = Vec::new();
+    let mut for_good: Vec<(Uuid, String)> = Vec::new();
     for queue in QUEUES {
         let for_queue: Vec<&Envelope> =
             rows.iter().filter(|r| destinations(&r.kind).iter().any(|q| q.name == queue.name)).collect();
         for chunk in for_queue.chunks(10) {
-            refused.extend(send_batch(app, queue.name, chunk).await?);
+            let (ok, bad) = send_batch(app, queue.name, chunk).await?;
+            successes.extend(ok);
+            for_good.extend(bad);
         }
     }
-    Ok(rows.iter().map(|r| r.id).filter(|id| !refused.contains(id)).collect())
+    let accepted = rows
+        .iter()
+        .filter(|r| {
+            let wanted = destinations(&r.kind).len();
+            successes.iter().filter(|id| **id == r.id).count() == wanted
+        })
+        .map(|r| r.id)
+        .collect();
+    Ok(Sent { accepted, refused_for_good: for_good })
 }
 
-/// One SendMessageBatch; returns the ids SQS refused.
-async fn send_batch(app: &App, queue: &str, rows: &[&Envelope]) -> Result<Vec<Uuid>, ApiError> {
+/// Rows SQS will never take: keep them, with the reason, out of the relay's way.
+async fn set_aside(tx: &mut Tx, rows: &[(Uuid, String)]) -> Result<(), ApiError> {
+    for (id, reason) in rows {
+        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
+        sqlx::query("UPDATE outbox SET published_at = now(), publish_error = $2 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The message body: the row as JSON, with the two characters SQS does not carry
+/// (U+FFFE, U+FFFF; JSON already escapes the control characters) written as escapes.
+fn body(row: &Envelope) -> Result<String, ApiError> {
+    let json = serde_json::to_string(row).map_err(ApiError::internal)?;
+    Ok(json.replace('\u{FFFE}', "\\ufffe").replace('\u{FFFF}', "\\uffff"))
+}
+
+/// One SendMessageBatch; returns the ids SQS accepted and those it refused as malformed.
+async fn send_batch(app: &App, queue: &str, rows: &[&Envelope]) -> Result<(Vec<Uuid>, Vec<(Uuid, String)>), ApiError> {
     let mut entries = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let body = serde_json::to_string(row).map_err(ApiError::internal)?;
+        let body = body(row)?;
         let entry = SendMessageBatchRequestEntry::builder()
             .id(i.to_string())
             .message_body(body)
@@ -199,15 +252,16 @@ async fn send_batch(app: &App, queue: &str, rows: &[&Envelope]) -> Result<Vec<Uu
         .send()
         .await
         .map_err(|e| ApiError::internal(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-    let refused: Vec<Uuid> = out
-        .failed
-        .iter()
-        .filter_map(|f| {
-            tracing::warn!(queue, code = f.code, message = ?f.message, "SQS refused an outbox message");
-            f.id.parse::<usize>().ok().and_then(|i| rows.get(i)).map(|r| r.id)
-        })
-        .collect();
-    Ok(refused)
+    let row = |entry_id: &str| entry_id.parse::<usize>().ok().and_then(|i| rows.get(i)).map(|r| r.id);
+    let accepted = out.successful.iter().filter_map(|s| row(&s.id)).collect();
+    let mut for_good = Vec::new();
+    for f in &out.failed {
+        tracing::warn!(queue, code = f.code, message = ?f.message, sender_fault = f.sender_fault, "SQS refused an outbox message");
+        if let (true, Some(id)) = (f.sender_fault, row(&f.id)) {
+            for_good.push((id, format!("{queue}: {} {}", f.code, f.message.as_deref().unwrap_or_default())));
+        }
+    }
+    Ok((accepted, for_good))
 }
 
 static SQS: OnceCell<aws_sdk_sqs::Client> = OnceCell::const_new();
@@ -240,4 +294,31 @@ pub async fn queue_url(app: &App, name: &str) -> Result<String, ApiError> {
         cache.push((name, url.clone()));
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_queue_can_be_published_to() {
+        let publishable: Vec<&str> = PUBLISH.iter().map(|p| p.resource.trim_start_matches("queue:")).collect();
+        assert_eq!(publishable, QUEUES.iter().map(|q| q.name).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn bodies_carry_no_character_sqs_refuses() {
+        let row = Envelope {
+            id: Uuid::nil(),
+            business_id: Uuid::nil(),
+            dedup_key: "k".into(),
+            kind: "appointment.booked".into(),
+            payload: serde_json::json!({"notes": "a\u{FFFF}b\u{FFFE}c\u{1}"}),
+            created_at: DateTime::<Utc>::MIN_UTC,
+        };
+        let text = body(&row).unwrap();
+        assert!(!text.contains(['\u{FFFE}', '\u{FFFF}', '\u{1}']), "{text}");
+        let back: Envelope = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.payload, row.payload);
+    }
 }

@@ -38,7 +38,7 @@ async fn book(t: &TestApp, s: &Salon, start: &str, staff: Option<&str>, email: &
     let res = t.post(&format!("/v1/public/businesses/{}/appointments", s.tenant.slug), None, body).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     // Booked well before any reminder falls due, whatever the machine's clock says.
-    sqlx::query("UPDATE appointments SET created_at = '2026-11-01T00:00:00Z' WHERE id = $1::uuid")
+    sqlx::query("UPDATE appointments SET created_at = '2026-11-01T00:00:00Z', scheduled_at = '2026-11-01T00:00:00Z' WHERE id = $1::uuid")
         .bind(res.id())
         .execute(&t.db.admin)
         .await
@@ -351,25 +351,92 @@ async fn a_cancellation_offers_the_time_to_the_waitlist_in_join_order() {
             text[start..].split_whitespace().next().unwrap().to_owned()
         }
     };
+    // A redelivered cancellation (before anyone claimed) offers nothing more.
+    sqlx::query("UPDATE outbox SET published_at = NULL WHERE kind = 'appointment.cancelled'")
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    outbox::relay(&t.app).await.unwrap();
+    assert_eq!(t.drain(&waitlist::offer::OP).await, 1);
+    let offers: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'waitlist.offered'")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(offers, 3);
+    let fourth: String = sqlx::query_scalar("SELECT status FROM waitlist_entries ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(fourth, "waiting");
+
     let (first, second) = (link(&waiting[0]).await, link(&waiting[1]).await);
     assert!(emails_to(&waiting[3]).await.is_empty());
     let res = t.post(&format!("/v1/public/waitlist/{second}/claim"), None, json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let res = t.post(&format!("/v1/public/waitlist/{first}/claim"), None, json!({})).await;
     assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "SLOT_TAKEN"));
+}
 
-    // The event was handled once: a redelivered cancellation offers nothing new.
-    sqlx::query("UPDATE outbox SET published_at = NULL WHERE kind = 'appointment.cancelled'")
+#[tokio::test]
+async fn no_reminder_right_after_a_booking_or_move_inside_the_window_nor_a_late_tomorrow() {
+    let t = TestApp::spawn_at(NOW).await;
+    let s = salon(&t, "Europe/Berlin", &[MONDAY], "en", false).await;
+    let owner = Some(s.tenant.owner.as_str());
+    let late = book(&t, &s, "2026-11-30T10:00:00Z", None, &unique_email("late")).await;
+    let moved = book(&t, &s, "2026-11-30T11:00:00Z", None, &unique_email("moved")).await;
+    let back = book(&t, &s, "2026-11-30T12:00:00Z", None, &unique_email("back")).await;
+    // Booked at 09:15 for 10:00: inside the two hours, the confirmation is the reminder.
+    sqlx::query("UPDATE appointments SET scheduled_at = '2026-11-30T09:15:00Z' WHERE id = $1::uuid")
+        .bind(&late)
         .execute(&t.db.admin)
         .await
         .unwrap();
-    outbox::relay(&t.app).await.unwrap();
-    t.drain(&waitlist::offer::OP).await;
-    let offers: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'waitlist.offered'")
+    assert_eq!(reminders::sweep(&t.app, Kind::TwoHours, at("2026-11-30T09:30:00Z")).await.unwrap(), 1);
+    let marked: Vec<Option<i32>> =
+        sqlx::query_scalar("SELECT reminder_2h_seq FROM appointments WHERE id IN ($1::uuid) ORDER BY starts_at")
+            .bind(&late)
+            .fetch_all(&t.db.admin)
+            .await
+            .unwrap();
+    assert_eq!(marked, vec![Some(0)], "looked at, and nothing wanted");
+
+    // Moved (by staff, just now) into the window: the "moved" message is enough.
+    let res =
+        t.post(&format!("/v1/appointments/{moved}/reschedule"), owner, json!({"start": "2026-11-30T13:00:00Z"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    sqlx::query("UPDATE appointments SET scheduled_at = '2026-11-30T11:30:00Z' WHERE id = $1::uuid")
+        .bind(&moved)
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    // Moved away and back to its first time: reminded once more, for that version.
+    let path = format!("/v1/appointments/{back}/reschedule");
+    assert_eq!(t.post(&path, owner, json!({"start": "2026-11-30T15:00:00Z"})).await.status, StatusCode::OK);
+    assert_eq!(t.post(&path, owner, json!({"start": "2026-11-30T12:00:00Z"})).await.status, StatusCode::OK);
+    sqlx::query("UPDATE appointments SET scheduled_at = '2026-11-01T00:00:00Z' WHERE id = $1::uuid")
+        .bind(&back)
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(reminders::sweep(&t.app, Kind::TwoHours, at("2026-11-30T11:45:00Z")).await.unwrap(), 1, "only `back`");
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT dedup_key FROM outbox WHERE kind = 'appointment.reminder_2h' ORDER BY created_at")
+            .fetch_all(&t.db.admin)
+            .await
+            .unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(keys[1].starts_with(&format!("appointment:{back}:reminder_2h:2")), "{keys:?}");
+
+    // A day-before sweep that runs on the day itself (its evening run was missed) sends
+    // no "tomorrow".
+    let sunday = book(&t, &s, "2026-12-07T09:00:00Z", None, &unique_email("monday")).await;
+    assert_eq!(reminders::sweep(&t.app, Kind::DayBefore, at("2026-12-07T06:00:00Z")).await.unwrap(), 0);
+    let seq: Option<i32> = sqlx::query_scalar("SELECT reminder_day_before_seq FROM appointments WHERE id = $1::uuid")
+        .bind(&sunday)
         .fetch_one(&t.db.admin)
         .await
         .unwrap();
-    assert_eq!(offers, 3);
+    assert_eq!(seq, Some(0), "looked at, and dropped");
 }
 
 #[tokio::test]

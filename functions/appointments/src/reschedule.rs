@@ -83,7 +83,7 @@ pub async fn move_to(
     let (blocked_from, blocked_until) = rules.blocked(start);
     sqlx::query!(
         "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6),
-                sequence = sequence + 1, updated_at = now()
+                sequence = sequence + 1, scheduled_at = now(), updated_at = now()
          WHERE id = $1",
         id,
         staff_id,

@@ -27,17 +27,33 @@ pub trait Channel: Sync {
 
 /// Why a message was not delivered this time.
 #[derive(Debug)]
-pub struct Failure(pub String);
+pub struct Failure {
+    pub reason: String,
+    /// Retrying cannot help (the provider refused the address or the template): the
+    /// delivery row says `rejected` and the message is acknowledged, so it neither comes
+    /// back five times nor holds up the messages behind it.
+    pub permanent: bool,
+}
+
+impl Failure {
+    pub fn retry(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), permanent: false }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), permanent: true }
+    }
+}
 
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Failure {
-        Failure(format!("database: {e}"))
+        Failure::retry(format!("database: {e}"))
     }
 }
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Failure {
-        Failure(format!("{}: {}", e.code, e.detail))
+        Failure::retry(format!("{}: {}", e.code, e.detail))
     }
 }
 
@@ -52,7 +68,7 @@ pub async fn consume<C: Channel>(app: &App, channel: &C, event: SqsEvent) -> Sqs
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         if !stopped && let Err(e) = deliver(app, channel, &record).await {
-            tracing::warn!(channel = C::NAME, message_id = %id, error = %e.0, "delivery failed; stopping the batch");
+            tracing::warn!(channel = C::NAME, message_id = %id, error = %e.reason, "delivery failed; stopping the batch");
             stopped = true;
         }
         if stopped {
@@ -66,7 +82,9 @@ pub async fn consume<C: Channel>(app: &App, channel: &C, event: SqsEvent) -> Sqs
 
 async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Result<(), Failure> {
     let body = record.body.as_deref().unwrap_or_default();
-    let envelope: Envelope = serde_json::from_str(body).map_err(|e| Failure(format!("unreadable message: {e}")))?;
+    // Unreadable: kept failing, so it ends in the dead-letter queue where it can be read.
+    let envelope: Envelope =
+        serde_json::from_str(body).map_err(|e| Failure::retry(format!("unreadable message: {e}")))?;
     let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
 
     match claim(app, &envelope, C::NAME).await? {
@@ -76,7 +94,7 @@ async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Res
             return Ok(());
         }
         // Not acknowledged: if that consumer died, this message comes back after the lease.
-        Claim::InFlight => return Err(Failure("another consumer is sending this message".into())),
+        Claim::InFlight => return Err(Failure::retry("another consumer is sending this message")),
     }
     let outcome = match message::prepare(app, &envelope, C::NAME).await {
         Ok(Prepared::Skip(reason)) => {
@@ -84,7 +102,7 @@ async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Res
             return Ok(());
         }
         Ok(Prepared::Send(rendered)) => channel.send(app, &rendered).await.map(|id| (rendered.recipient.clone(), id)),
-        Err(e) => Err(Failure(format!("could not prepare the message: {}", e.detail))),
+        Err(e) => Err(Failure::retry(format!("could not prepare the message: {}", e.detail))),
     };
     match outcome {
         Ok((recipient, provider_id)) => {
@@ -92,10 +110,15 @@ async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Res
             tracing::info!(channel = C::NAME, outbox_id = %envelope.id, kind = envelope.kind, provider_id, "sent");
             Ok(())
         }
+        Err(failure) if failure.permanent => {
+            tracing::warn!(channel = C::NAME, outbox_id = %envelope.id, reason = failure.reason, "rejected for good");
+            finish(app, &envelope, C::NAME, "rejected", "", None, Some(&failure.reason)).await?;
+            Ok(())
+        }
         Err(failure) => {
             // The last receive before the dead-letter queue: the row says so.
             let status = if receives >= C::MAX_RECEIVE_COUNT { "dead" } else { "failed" };
-            finish(app, &envelope, C::NAME, status, "", None, Some(&failure.0)).await?;
+            finish(app, &envelope, C::NAME, status, "", None, Some(&failure.reason)).await?;
             Err(failure)
         }
     }
@@ -179,4 +202,27 @@ async fn finish(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_outlives_its_consumer_and_not_the_queue_visibility() {
+        for (op, queue) in
+            [(&crate::email::OP, shared::outbox::EMAIL), (&crate::whatsapp::OP, shared::outbox::WHATSAPP)]
+        {
+            assert!(
+                LEASE.num_seconds() > i64::from(op.timeout_seconds),
+                "{}: a live consumer keeps its claim",
+                op.name
+            );
+            assert!(
+                LEASE.num_seconds() < i64::from(queue.visibility_timeout_seconds),
+                "{}: a redelivery finds a dead consumer's claim expired",
+                op.name
+            );
+        }
+    }
 }

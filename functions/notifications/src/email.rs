@@ -2,6 +2,7 @@
 //! the HTML and the calendar file travel together.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use base64::Engine;
@@ -47,14 +48,29 @@ impl Channel for Ses {
             .set_configuration_set_name(std::env::var("SES_CONFIGURATION_SET").ok().filter(|s| !s.is_empty()))
             .send()
             .await
-            .map_err(|e| Failure(format!("SES: {}", aws_sdk_sesv2::error::DisplayErrorContext(e))))?;
-        out.message_id.ok_or_else(|| Failure("SES answered without a message id".into()))
+            .map_err(ses_failure)?;
+        out.message_id.ok_or_else(|| Failure::retry("SES answered without a message id"))
     }
 }
 
 impl From<aws_sdk_sesv2::error::BuildError> for Failure {
     fn from(e: aws_sdk_sesv2::error::BuildError) -> Failure {
-        Failure(e.to_string())
+        Failure::retry(e.to_string())
+    }
+}
+
+/// SES refusing this message (address, content, sender) is for good; throttling, limits
+/// and outages are worth retrying.
+fn ses_failure(e: aws_sdk_sesv2::error::SdkError<SendEmailError>) -> Failure {
+    let reason = format!("SES: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e));
+    match e.as_service_error() {
+        Some(
+            SendEmailError::MessageRejected(_)
+            | SendEmailError::MailFromDomainNotVerifiedException(_)
+            | SendEmailError::BadRequestException(_)
+            | SendEmailError::NotFoundException(_),
+        ) => Failure::permanent(reason),
+        _ => Failure::retry(reason),
     }
 }
 
@@ -65,17 +81,19 @@ async fn ses() -> &'static aws_sdk_sesv2::Client {
 
 /// A multipart MIME message: text and HTML as alternatives, the calendar file attached.
 pub fn mime(from: &str, m: &Rendered) -> Vec<u8> {
-    let boundary = format!("kairos-{}", uuid::Uuid::new_v4().simple());
+    // Two unrelated boundaries: neither may begin with the other (RFC 2046 §5.1.1).
+    let boundary = format!("mixed-{}", uuid::Uuid::new_v4().simple());
+    let alternative = format!("alt-{}", uuid::Uuid::new_v4().simple());
     let mut out = String::new();
     out.push_str(&format!("From: {from}\r\n"));
-    out.push_str(&format!("To: {} <{}>\r\n", encoded_word(&m.recipient_name), m.recipient));
+    out.push_str(&format!("To: {} <{}>\r\n", display_name(&m.recipient_name), m.recipient));
     out.push_str(&format!("Subject: {}\r\n", encoded_word(&m.subject)));
     out.push_str("MIME-Version: 1.0\r\n");
     out.push_str(&format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"));
-    out.push_str(&format!("--{boundary}\r\nContent-Type: multipart/alternative; boundary=\"{boundary}-alt\"\r\n\r\n"));
-    part(&mut out, &format!("{boundary}-alt"), "text/plain; charset=UTF-8", None, &m.text);
-    part(&mut out, &format!("{boundary}-alt"), "text/html; charset=UTF-8", None, &m.html);
-    out.push_str(&format!("--{boundary}-alt--\r\n"));
+    out.push_str(&format!("--{boundary}\r\nContent-Type: multipart/alternative; boundary=\"{alternative}\"\r\n\r\n"));
+    part(&mut out, &alternative, "text/plain; charset=UTF-8", None, &m.text);
+    part(&mut out, &alternative, "text/html; charset=UTF-8", None, &m.html);
+    out.push_str(&format!("--{alternative}--\r\n"));
     if let Some(ics) = &m.ics {
         let method = if ics.contains("METHOD:CANCEL") { "CANCEL" } else { "REQUEST" };
         part(
@@ -109,5 +127,27 @@ fn encoded_word(s: &str) -> String {
         s.to_owned()
     } else {
         format!("=?UTF-8?B?{}?=", STANDARD.encode(s))
+    }
+}
+
+/// A display name that cannot split the address list: a quoted string for plain ASCII
+/// (`"Smith, John"`), an encoded word otherwise.
+fn display_name(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_graphic() || c == ' ') && !name.contains("=?") {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        encoded_word(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_split_the_recipient_list() {
+        assert_eq!(display_name("Smith, John"), "\"Smith, John\"");
+        assert_eq!(display_name("A \"B\" <c>"), "\"A \\\"B\\\" <c>\"");
+        assert_eq!(display_name("Zoë"), "=?UTF-8?B?Wm/Dqw==?=");
     }
 }

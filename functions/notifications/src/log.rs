@@ -38,6 +38,7 @@ pub enum Status {
     Skipped,
     Failed,
     Dead,
+    Rejected,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

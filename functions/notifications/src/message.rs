@@ -95,12 +95,16 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     let kind = envelope.kind.as_str();
     let cancelled = row.status == "cancelled";
     let is_reminder = kind.starts_with("appointment.reminder");
-    if is_reminder || kind == "appointment.booked" {
-        if cancelled {
-            return Ok(Prepared::Skip("the appointment was cancelled"));
-        }
-        if is_reminder && time_at(p, "starts_at") != Some(row.starts_at) {
+    if (is_reminder || kind == "appointment.booked") && cancelled {
+        return Ok(Prepared::Skip("the appointment was cancelled"));
+    }
+    if is_reminder {
+        let sequence = p.get("sequence").and_then(Value::as_i64);
+        if sequence != Some(row.sequence.into()) || time_at(p, "starts_at") != Some(row.starts_at) {
             return Ok(Prepared::Skip("the appointment was moved; the reminder for its new time is separate"));
+        }
+        if row.status != "confirmed" || row.starts_at <= app.now() {
+            return Ok(Prepared::Skip("the appointment is over"));
         }
     }
     if kind == "appointment.rescheduled" {
@@ -176,7 +180,13 @@ async fn waitlist_offer(app: &App, envelope: &Envelope, channel: &str) -> ApiRes
         return Ok(Prepared::Skip("WhatsApp is off for this business or customer"));
     }
     let zone: Tz = row.time_zone.parse().map_err(ApiError::internal)?;
-    let token = p.get("token").and_then(Value::as_str).unwrap_or_default();
+    // The link holds until the time itself; the offer's own expiry is on the entry (a late
+    // claim hears 410 OFFER_EXPIRED rather than "invalid link").
+    let token = app
+        .signing_keys()
+        .await?
+        .issue_link("waitlist", envelope.business_id, entry_id, start.timestamp().max(0) as u64)
+        .map_err(ApiError::internal)?;
     let facts = serde_json::json!({
         "business_name": row.business_name,
         "customer_name": row.customer_name,

@@ -41,7 +41,7 @@ impl Channel for CloudApi {
     const MAX_RECEIVE_COUNT: u32 = outbox::WHATSAPP.max_receive_count;
 
     async fn send(&self, app: &App, message: &Rendered) -> Result<String, Failure> {
-        let template = message.whatsapp.as_ref().ok_or_else(|| Failure("no WhatsApp template".into()))?;
+        let template = message.whatsapp.as_ref().ok_or_else(|| Failure::permanent("no WhatsApp template"))?;
         let account = account().await?;
         let base = &app.config.whatsapp_api_base;
         let parameters: Vec<_> = template.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
@@ -61,17 +61,20 @@ impl Channel for CloudApi {
             .json(&body)
             .send()
             .await
-            .map_err(|e| Failure(format!("WhatsApp: {e}")))?;
+            .map_err(|e| Failure::retry(format!("WhatsApp: {e}")))?;
         let status = response.status();
         let answer: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
-            return Err(Failure(format!("WhatsApp answered {status}: {answer}")));
+            let reason = format!("WhatsApp answered {status}: {answer}");
+            // A refused number or template stays refused; throttling and outages pass.
+            let permanent = status.is_client_error() && !matches!(status.as_u16(), 408 | 429);
+            return Err(if permanent { Failure::permanent(reason) } else { Failure::retry(reason) });
         }
         answer
             .pointer("/messages/0/id")
             .and_then(|id| id.as_str())
             .map(str::to_owned)
-            .ok_or_else(|| Failure(format!("WhatsApp answered without a message id: {answer}")))
+            .ok_or_else(|| Failure::retry(format!("WhatsApp answered without a message id: {answer}")))
     }
 }
 
@@ -80,7 +83,7 @@ async fn account() -> Result<&'static Account, Failure> {
     ACCOUNT
         .get_or_try_init(|| async {
             let id = std::env::var("WHATSAPP_SECRET_ID").unwrap_or_else(|_| "kairos/whatsapp".into());
-            shared::secrets::get_json::<Account>(&id).await.map_err(|e| Failure(format!("WhatsApp secret: {e}")))
+            shared::secrets::get_json::<Account>(&id).await.map_err(|e| Failure::retry(format!("WhatsApp secret: {e}")))
         })
         .await
 }

@@ -4,11 +4,11 @@
 //! (the claim checks the time is still free, so the others get 409 `SLOT_TAKEN`).
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
-use shared::operation::{DATABASE_SECRET, JWT_SECRET};
 use shared::outbox::{self, Envelope};
 use shared::{ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
@@ -23,7 +23,6 @@ pub const OP: Operation = Operation::sqs(
     "Offer a cancelled appointment's time to the waitlist",
     consume,
 )
-.permissions(&[DATABASE_SECRET, JWT_SECRET])
 .publishes();
 
 /// How many waiting customers are offered one freed time at once.
@@ -72,7 +71,10 @@ async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
     let offered = offer(app, envelope.business_id, &cancelled).await?;
     if offered > 0 {
         tracing::info!(appointment_id = %cancelled.id, offered, "offered a freed time to the waitlist");
-        outbox::publish_business(app, envelope.business_id).await?;
+        // The offers are committed: a failure to publish now is the relay's to repair.
+        if let Err(e) = outbox::publish_business(app, envelope.business_id).await {
+            tracing::warn!(error = %e, "publishing the offers failed; the relay will send them");
+        }
     }
     Ok(())
 }
@@ -81,15 +83,36 @@ async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
 async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> {
     let now = app.now();
     let mut tx = app.db.tenant_tx(business_id).await?;
-    let Ok(rules) = slots::service_rules(&mut tx, c.service_id).await else {
-        return Ok(0); // the service is gone
+    // Once per cancelled appointment, however often the event arrives.
+    let first = sqlx::query!(
+        "INSERT INTO waitlist_offer_rounds (business_id, appointment_id, offered) VALUES ($1, $2, 0)
+         ON CONFLICT DO NOTHING",
+        business_id,
+        c.id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if first == 0 {
+        return Ok(0);
+    }
+    let rules = match slots::service_rules(&mut tx, c.service_id).await {
+        Ok(rules) => rules,
+        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0), // the service is gone
+        Err(e) => return Err(e),
     };
     // Still bookable online (notice, staff hours, nobody took it meanwhile)?
-    if free_staff(app, &mut tx, &rules, c.service_id, Some(c.staff_id), c.start).await.is_err() {
-        return Ok(0);
+    match free_staff(app, &mut tx, &rules, c.service_id, Some(c.staff_id), c.start).await {
+        Ok(_) => {}
+        Err(e) if e.code == "SLOT_UNAVAILABLE" => {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        Err(e) => return Err(e),
     }
     let expires = (now + OFFER_TTL).min(c.start - rules.min_notice);
     if expires <= now {
+        tx.commit().await?;
         return Ok(0);
     }
     let local_day = c.start.with_timezone(&rules.tz).date_naive();
@@ -108,7 +131,6 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
     )
     .fetch_all(&mut *tx)
     .await?;
-    let keys = app.signing_keys().await?;
     for entry_id in &entries {
         sqlx::query!(
             "UPDATE waitlist_entries SET status = 'offered', offered_start = $2, offered_staff_id = $3,
@@ -121,20 +143,19 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
         )
         .execute(&mut *tx)
         .await?;
-        // The link stays valid until the time itself; the offer's expiry is the entry's
-        // (so a late claim hears 410 OFFER_EXPIRED, not "invalid link").
-        let token = keys
-            .issue_link("waitlist", business_id, *entry_id, c.start.timestamp().max(0) as u64)
-            .map_err(ApiError::internal)?;
+        // The claim link is minted when the message is sent, not stored here.
         outbox::push(
             &mut tx,
             business_id,
             &format!("waitlist:{entry_id}:offer:{}", c.id),
             "waitlist.offered",
-            &serde_json::json!({"entry_id": entry_id, "start": c.start, "expires_at": expires, "token": token}),
+            &serde_json::json!({"entry_id": entry_id, "start": c.start, "expires_at": expires}),
         )
         .await?;
     }
+    sqlx::query!("UPDATE waitlist_offer_rounds SET offered = $2 WHERE appointment_id = $1", c.id, entries.len() as i32)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(entries.len())
 }
