@@ -104,7 +104,8 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
     // Still bookable online (notice, staff hours, nobody took it meanwhile)?
     match free_staff(app, &mut tx, &rules, c.service_id, Some(c.staff_id), c.start).await {
         Ok(_) => {}
-        Err(e) if e.code == "SLOT_UNAVAILABLE" => {
+        // Taken again, or no longer offered (notice, hours): nothing to offer.
+        Err(e) if matches!(e.code, "SLOT_UNAVAILABLE" | "SLOT_TAKEN") => {
             tx.commit().await?;
             return Ok(0);
         }
