@@ -28,6 +28,7 @@ impl App {
     }
 
     pub fn new(config: Config, db: Db) -> App {
+        install_crypto_provider();
         App { db, config: Arc::new(config), signing_keys: Arc::default(), fixed_now: None }
     }
 
@@ -52,4 +53,12 @@ impl App {
             })
             .await
     }
+}
+
+/// Make aws-lc-rs the process's TLS crypto provider (idempotent). HTTPS clients built
+/// without a provider of their own (reqwest here is compiled without ring) take it from
+/// the process; every process builds an `App` before any such client.
+pub fn install_crypto_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }

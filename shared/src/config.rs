@@ -18,6 +18,14 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// The web app's origin, the only one CORS allows (none: no CORS headers).
     pub cors_allowed_origin: Option<String>,
+    /// OAuth client ids a Google ID token may be issued to (`GOOGLE_CLIENT_ID`, comma-
+    /// separated: web, iOS and Android clients each have one). Empty: Google sign-in is off.
+    pub google_client_ids: Vec<String>,
+    /// Sign in with Apple client ids (`APPLE_CLIENT_ID`: the Services ID, app bundle ids).
+    pub apple_client_ids: Vec<String>,
+    /// Where the providers publish their signing keys; tests point these at a local fake.
+    pub google_jwks_url: String,
+    pub apple_jwks_url: String,
 }
 
 impl Config {
@@ -34,12 +42,23 @@ impl Config {
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900).into()),
             refresh_token_ttl: Duration::from_secs(number("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600).into()),
             cors_allowed_origin: var("CORS_ALLOWED_ORIGIN").filter(|o| o != "*"),
+            google_client_ids: list("GOOGLE_CLIENT_ID"),
+            apple_client_ids: list("APPLE_CLIENT_ID"),
+            google_jwks_url: var("GOOGLE_JWKS_URL")
+                .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
+            apple_jwks_url: var("APPLE_JWKS_URL").unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
         }
     }
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn list(name: &str) -> Vec<String> {
+    var(name)
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn number(name: &str, default: u32) -> u32 {

@@ -181,15 +181,20 @@ pub fn init_logs() {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        TestApp::build(None).await
+        TestApp::build(None, |_| {}).await
     }
 
     /// The fleet with its clock stopped at `now`.
     pub async fn spawn_at(now: &str) -> TestApp {
-        TestApp::build(Some(now.parse().expect("an RFC 3339 instant"))).await
+        TestApp::build(Some(now.parse().expect("an RFC 3339 instant")), |_| {}).await
     }
 
-    async fn build(now: Option<chrono::DateTime<chrono::Utc>>) -> TestApp {
+    /// The fleet with some configuration of the test's own (provider addresses, client ids).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(None, configure).await
+    }
+
+    async fn build(now: Option<chrono::DateTime<chrono::Utc>>, configure: impl FnOnce(&mut Config)) -> TestApp {
         init_logs();
         let jwt_secret_id = ensure_signing_secret().await;
         let db = TestDb::new().await;
@@ -198,6 +203,7 @@ impl TestApp {
         config.database_max_connections = 20;
         config.jwt_secret_id = jwt_secret_id;
         config.cors_allowed_origin = Some("https://app.kairos.test".into());
+        configure(&mut config);
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())

@@ -9,6 +9,7 @@ use shared::types::{Email, Name, Password, TimeZone};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Role};
 use uuid::Uuid;
 
+use crate::email_verify;
 use crate::tokens::{self, Tokens};
 
 pub const OP: Operation = Operation::http(
@@ -76,6 +77,8 @@ pub async fn register(
     )
     .execute(&mut *tx)
     .await?;
+    // The owner can work straight away; the address is confirmed through the outbox email.
+    email_verify::queue(&app, &mut tx, auth.business_id, auth.user_id).await?;
     let tokens = tokens::issue(&app, &mut tx, &auth, None).await?;
     tx.commit().await?;
 

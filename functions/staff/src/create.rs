@@ -25,6 +25,9 @@ pub struct CreateStaff {
     pub title: Option<Name>,
     pub bio: Option<Text>,
     pub location_id: Option<Uuid>,
+    /// Email the staff member an invitation to sign in (see `invite`).
+    #[serde(default)]
+    pub invite: bool,
 }
 
 async fn handler(
@@ -55,6 +58,9 @@ async fn handler(
     )
     .execute(&mut *tx)
     .await?;
+    if req.invite {
+        crate::invite::send(&app, &mut tx, auth.business_id, id).await?;
+    }
     let staff = model::fetch(&mut tx, id).await?;
     let response = claim.finish(&mut tx, StatusCode::CREATED, &staff).await?;
     tx.commit().await?;
