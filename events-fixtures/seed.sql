@@ -10,7 +10,7 @@ INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, exp
 INSERT INTO locations (id, business_id, name, city, country) VALUES ('01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-00000000000a', 'Mitte', 'Berlin', 'DE');
 INSERT INTO staff (id, business_id, name, email, location_id, user_id) VALUES ('01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-00000000000a', 'Alex Schmidt', 'alex@fixture.test', '01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-0000000000a2');
 -- Invited, not signed up yet.
-INSERT INTO staff (id, business_id, name, email) VALUES ('01900000-0000-7000-8000-0000000000d2', '01900000-0000-7000-8000-00000000000a', 'Sam Newcomer', 'sam@fixture.test');
+INSERT INTO staff (id, business_id, name, email) VALUES ('01900000-0000-7000-8000-0000000000d2', '01900000-0000-7000-8000-00000000000a', 'Nico Newcomer', 'nico@fixture.test');
 INSERT INTO services (id, business_id, name, duration_minutes, price_amount, price_currency)
     VALUES ('01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-00000000000a', 'Haircut', 30, 3500, 'EUR');
 INSERT INTO service_staff (business_id, service_id, staff_id) VALUES ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1');
