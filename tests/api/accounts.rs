@@ -180,9 +180,11 @@ async fn registration_queues_the_verification_email_and_the_token_verifies() {
         .unwrap()
     };
     assert!(!verified().await);
+    assert_eq!(t.get("/v1/auth/me", Some(access)).await.body["user"]["email_verified"], false);
     let res = t.post("/v1/auth/email/verify", None, json!({"token": token})).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
     assert!(verified().await);
+    assert_eq!(t.get("/v1/auth/me", Some(access)).await.body["user"]["email_verified"], true);
     let res = t.post("/v1/auth/email/verify", None, json!({"token": token})).await;
     assert_eq!((res.status, res.code(), res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "TOKEN_USED", "token"));
     // The first email's link is retired too.
