@@ -300,7 +300,8 @@ async fn an_invited_staff_member_accepts_sets_a_password_and_signs_in_to_the_sta
     let nina = res.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(t.get(&format!("/v1/staff/{staff_id}/schedule"), Some(&nina)).await.status, StatusCode::OK);
 
-    // An owner is not a staff member unless a staff profile is theirs.
+    // An owner is not a staff member unless a staff profile is theirs; one made with the
+    // owner's address is linked to the owner's login at once.
     let owner_email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(a.owner_id)
         .fetch_one(&t.db.admin)
@@ -308,6 +309,12 @@ async fn an_invited_staff_member_accepts_sets_a_password_and_signs_in_to_the_sta
         .unwrap();
     let res = login(&t, "/v1/auth/staff/login", &owner_email, PASSWORD).await;
     assert_eq!((res.status, res.code()), (StatusCode::FORBIDDEN, "NOT_A_STAFF_MEMBER"));
+    let me_too = t.post("/v1/staff", Some(&a.owner), json!({"name": "Boss", "email": owner_email})).await;
+    assert_eq!(me_too.body["user_id"], a.owner_id.to_string(), "{}", me_too.body);
+    let res = t.post(&format!("/v1/staff/{}/invitation", me_too.id()), Some(&a.owner), json!({})).await;
+    assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "ALREADY_HAS_ACCOUNT"));
+    let res = login(&t, "/v1/auth/staff/login", &owner_email, PASSWORD).await;
+    assert_eq!((res.status, &res.body["staff"]["id"]), (StatusCode::OK, &me_too.body["id"]));
 
     // Removing the staff member removes the login and ends its sessions.
     assert_eq!(t.delete(&format!("/v1/staff/{staff_id}"), Some(&a.owner)).await.status, StatusCode::NO_CONTENT);

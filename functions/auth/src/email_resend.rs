@@ -1,7 +1,7 @@
 //! Send the signed-in user's verification email again.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::post;
 use chrono::Duration;
 use shared::{Access, ApiError, ApiResult, App, Auth, Operation};
@@ -33,11 +33,11 @@ async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<StatusCode> {
     let subject = Subject::User(auth.user_id);
     if onetime::recent(&mut tx, Purpose::EmailVerify, subject, app.now() - Duration::hours(1)).await? >= PER_HOUR {
         return Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_ATTEMPTS",
             "several verification emails were sent in the last hour; check the inbox or try later",
         )
-        .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("3600")));
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("3600")));
     }
     email_verify::queue(&app, &mut tx, auth.business_id, auth.user_id).await?;
     tx.commit().await?;

@@ -45,8 +45,10 @@ async fn handler(
     model::check_location(&mut tx, req.location_id).await?;
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        // A login of this business with the same address (an owner or manager who also
+        // performs services) is theirs: linked at once, nothing to invite.
+        "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT id FROM users WHERE email = $4))",
         id,
         auth.business_id,
         req.name.as_ref(),
