@@ -28,6 +28,7 @@ impl App {
     }
 
     pub fn new(config: Config, db: Db) -> App {
+        crate::tls::ensure_provider();
         App { db, config: Arc::new(config), signing_keys: Arc::default(), fixed_now: None }
     }
 

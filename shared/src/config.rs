@@ -23,6 +23,14 @@ pub struct Config {
     pub queue_prefix: String,
     /// The WhatsApp Cloud API (Graph API) base URL, version included.
     pub whatsapp_api_base: String,
+    /// OAuth client ids a Google ID token may be issued to (`GOOGLE_CLIENT_ID`, comma-
+    /// separated: web, iOS and Android clients each have one). Empty: Google sign-in is off.
+    pub google_client_ids: Vec<String>,
+    /// Sign in with Apple client ids (`APPLE_CLIENT_ID`: the Services ID, app bundle ids).
+    pub apple_client_ids: Vec<String>,
+    /// Where the providers publish their signing keys; tests point these at a local fake.
+    pub google_jwks_url: String,
+    pub apple_jwks_url: String,
 }
 
 impl Config {
@@ -41,12 +49,23 @@ impl Config {
             cors_allowed_origin: var("CORS_ALLOWED_ORIGIN").filter(|o| o != "*"),
             queue_prefix: var("QUEUE_NAME_PREFIX").unwrap_or_else(|| "kairos-".into()),
             whatsapp_api_base: var("WHATSAPP_API_BASE").unwrap_or_else(|| "https://graph.facebook.com/v21.0".into()),
+            google_client_ids: list("GOOGLE_CLIENT_ID"),
+            apple_client_ids: list("APPLE_CLIENT_ID"),
+            google_jwks_url: var("GOOGLE_JWKS_URL")
+                .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
+            apple_jwks_url: var("APPLE_JWKS_URL").unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
         }
     }
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn list(name: &str) -> Vec<String> {
+    var(name)
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn number(name: &str, default: u32) -> u32 {

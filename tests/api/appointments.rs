@@ -39,7 +39,7 @@ async fn public_booking_creates_customer_outbox_row_and_manage_link() {
 
     let (customers, outbox, blocked): (i64, Vec<String>, String) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM customers WHERE email = 'casey@example.com'),
-                (SELECT array_agg(dedup_key) FROM outbox),
+                (SELECT array_agg(dedup_key) FROM outbox WHERE dedup_key LIKE 'appointment:%'),
                 (SELECT blocked::text FROM appointments)",
     )
     .fetch_one(&t.db.admin)

@@ -2,6 +2,7 @@
 //! invalid input (422 naming the field), another tenant's id (404), a role that may not
 //! (403), plus the platform behaviour they share.
 
+mod accounts;
 mod appointments;
 mod auth;
 mod availability;
@@ -13,5 +14,6 @@ mod platform;
 mod rls;
 mod routes;
 mod services;
+mod social;
 mod staff;
 mod waitlist;

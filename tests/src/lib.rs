@@ -183,15 +183,20 @@ pub fn init_logs() {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        TestApp::build(None).await
+        TestApp::build(None, |_| {}).await
     }
 
     /// The fleet with its clock stopped at `now`.
     pub async fn spawn_at(now: &str) -> TestApp {
-        TestApp::build(Some(now.parse().expect("an RFC 3339 instant"))).await
+        TestApp::build(Some(now.parse().expect("an RFC 3339 instant")), |_| {}).await
     }
 
-    async fn build(now: Option<chrono::DateTime<chrono::Utc>>) -> TestApp {
+    /// The fleet with some configuration of the test's own (provider addresses, client ids).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(None, configure).await
+    }
+
+    async fn build(now: Option<chrono::DateTime<chrono::Utc>>, configure: impl FnOnce(&mut Config)) -> TestApp {
         init_logs();
         shared::tls::ensure_provider();
         let jwt_secret_id = ensure_signing_secret().await;
@@ -210,6 +215,7 @@ impl TestApp {
         config.whatsapp_api_base = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = whatsapp.router();
         tokio::spawn(async move { axum::serve(listener, fake).await });
+        configure(&mut config);
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())

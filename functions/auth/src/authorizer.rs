@@ -50,7 +50,8 @@ pub async fn authorize(app: &App, header: Option<&str>) -> Result<Auth, ApiError
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let state = sqlx::query!(
         r#"SELECT b.status,
-                  EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.revoked_at IS NOT NULL) AS "revoked!"
+                  ($2::uuid IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.revoked_at IS NULL)) AS "revoked!"
            FROM businesses b WHERE b.id = $1"#,
         auth.business_id,
         auth.session_id

@@ -24,6 +24,9 @@ pub struct MeUser {
     pub email: String,
     pub name: String,
     pub role: String,
+    /// Whether the address was confirmed (verification email, reset link, invitation or a
+    /// sign-in provider); clients remind the user until it is.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -37,9 +40,13 @@ pub struct MeBusiness {
 
 pub async fn me(auth: Auth, State(app): State<App>) -> ApiResult<Json<Me>> {
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let user = sqlx::query_as!(MeUser, "SELECT id, email, name, role FROM users WHERE id = $1", auth.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let user = sqlx::query_as!(
+        MeUser,
+        r#"SELECT id, email, name, role, email_verified_at IS NOT NULL AS "email_verified!" FROM users WHERE id = $1"#,
+        auth.user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let business = sqlx::query_as!(
         MeBusiness,
         "SELECT id, name, slug, time_zone, status FROM businesses WHERE id = $1",

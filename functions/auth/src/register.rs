@@ -9,6 +9,7 @@ use shared::types::{Email, Name, Password, TimeZone};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Role};
 use uuid::Uuid;
 
+use crate::email_verify;
 use crate::tokens::{self, Tokens};
 
 pub const OP: Operation = Operation::http(
@@ -20,6 +21,7 @@ pub const OP: Operation = Operation::http(
     "Register a business and its owner account",
     || post(register),
 )
+.publishes()
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET])
 // Argon2id hashing wants CPU, and Lambda's CPU grows with memory.
 .memory(1024);
@@ -76,6 +78,8 @@ pub async fn register(
     )
     .execute(&mut *tx)
     .await?;
+    // The owner can work straight away; the address is confirmed through the outbox email.
+    email_verify::queue(&app, &mut tx, auth.business_id, auth.user_id).await?;
     let tokens = tokens::issue(&app, &mut tx, &auth, None).await?;
     tx.commit().await?;
 

@@ -2,6 +2,9 @@
 //! minutes, then 429 with Retry-After until the oldest failure leaves the window. The
 //! state is in PostgreSQL, so it holds across Lambda instances. A successful sign-in
 //! clears the account's failures.
+//!
+//! The same table counts requests that send email to an address the caller names
+//! (password reset): per source address, under their own subject, see [`request`].
 
 use axum::http::{HeaderValue, StatusCode, header};
 use chrono::Duration;
@@ -42,9 +45,43 @@ pub async fn check(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
     .map(|r| r.oldest)
     .max();
     let Some(oldest) = oldest_blocking else { return Ok(()) };
+    Err(too_many(app, oldest, "too many failed sign-ins; try again later"))
+}
+
+fn too_many(app: &App, oldest: chrono::DateTime<chrono::Utc>, detail: &str) -> ApiError {
     let wait = (oldest + Duration::minutes(WINDOW_MINUTES) - app.now()).num_seconds().max(1);
-    Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS", "too many failed sign-ins; try again later")
-        .with_header(header::RETRY_AFTER, HeaderValue::from(wait)))
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS", detail)
+        .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
+}
+
+/// Count one request of `kind` from `ip`; past `max` in the window, 429 with Retry-After.
+/// The limit is per address only, so the answer says nothing about any account.
+pub async fn request(app: &App, kind: &str, ip: &str, max: i64) -> Result<(), ApiError> {
+    let subject = format!("{kind}:ip:{ip}");
+    let now = app.now();
+    let since = now - Duration::minutes(WINDOW_MINUTES);
+    let recent = sqlx::query!(
+        r#"SELECT count(*) AS "n!", min(failed_at) AS oldest FROM login_failures
+           WHERE subject = $1 AND failed_at > $2"#,
+        subject,
+        since
+    )
+    .fetch_one(&app.db.pool)
+    .await?;
+    if let (true, Some(oldest)) = (recent.n >= max, recent.oldest) {
+        return Err(too_many(app, oldest, "too many requests from this address; try again later"));
+    }
+    sqlx::query!("DELETE FROM login_failures WHERE subject = $1 AND failed_at < $2", subject, now - Duration::days(1))
+        .execute(&app.db.pool)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO login_failures (id, subject, failed_at) VALUES (gen_random_uuid(), $1, $2)",
+        subject,
+        now
+    )
+    .execute(&app.db.pool)
+    .await?;
+    Ok(())
 }
 
 /// Record a failure for both subjects, dropping their records older than a day.
@@ -64,6 +101,14 @@ pub async fn failed(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
     )
     .execute(&app.db.pool)
     .await?;
+    Ok(())
+}
+
+/// Clear an account's failures: its owner proved who they are another way (a reset link).
+pub async fn clear_account(app: &App, email: &str) -> Result<(), ApiError> {
+    sqlx::query!("DELETE FROM login_failures WHERE subject = $1", format!("email:{email}"))
+        .execute(&app.db.pool)
+        .await?;
     Ok(())
 }
 

@@ -78,3 +78,31 @@ pub async fn revoke_session(tx: &mut Tx, session: Uuid, reason: &str) -> Result<
 pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
+
+/// End every session of a user but `keep` (the caller's own, after they changed their
+/// password): a new password must lock out whoever knew the old one.
+pub async fn revoke_user_sessions(
+    tx: &mut Tx,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    sqlx::query!(
+        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+         WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
+        user_id,
+        keep,
+        reason
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE refresh_tokens SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL AND family_id IS DISTINCT FROM $2",
+        user_id,
+        keep
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -14,7 +14,8 @@ use crate::model;
 const NAME: &str = "staff-create";
 
 pub const OP: Operation =
-    Operation::http("staff", NAME, "POST", "/v1/staff", Access::Owner, "Add a staff member", || post(handler));
+    Operation::http("staff", NAME, "POST", "/v1/staff", Access::Owner, "Add a staff member", || post(handler))
+        .publishes();
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +26,9 @@ pub struct CreateStaff {
     pub title: Option<Name>,
     pub bio: Option<Text>,
     pub location_id: Option<Uuid>,
+    /// Email the staff member an invitation to sign in (see `invite`).
+    #[serde(default)]
+    pub invite: bool,
 }
 
 async fn handler(
@@ -42,8 +46,10 @@ async fn handler(
     model::check_location(&mut tx, req.location_id).await?;
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        // A login of this business with the same address (an owner or manager who also
+        // performs services) is theirs: linked at once, nothing to invite.
+        "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT id FROM users WHERE email = $4))",
         id,
         auth.business_id,
         req.name.as_ref(),
@@ -55,6 +61,9 @@ async fn handler(
     )
     .execute(&mut *tx)
     .await?;
+    if req.invite {
+        crate::invite::send(&app, &mut tx, auth.business_id, id).await?;
+    }
     let staff = model::fetch(&mut tx, id).await?;
     let response = claim.finish(&mut tx, StatusCode::CREATED, &staff).await?;
     tx.commit().await?;
