@@ -68,3 +68,13 @@ ALTER FUNCTION auth_token_business(bytea) OWNER TO kairos_lookup;
 ALTER FUNCTION auth_user_by_identity(text, text) OWNER TO kairos_lookup;
 REVOKE ALL ON FUNCTION auth_token_business(bytea), auth_user_by_identity(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth_token_business(bytea), auth_user_by_identity(text, text) TO kairos_app;
+
+-- ID tokens that signed someone in. Each signs in once: a token copied from a device or a
+-- log cannot be played again (the nonce alone does not stop that, since the client names
+-- it). Kept until the token would have expired anyway.
+CREATE TABLE id_token_uses (
+    token_hash bytea PRIMARY KEY,
+    business_id uuid NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
+    used_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT make_tenant_table('id_token_uses');

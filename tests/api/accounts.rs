@@ -367,9 +367,35 @@ async fn staff_passwords_are_set_by_owners_or_changed_by_the_person() {
     let jon = t.post("/v1/staff", Some(&a.owner), json!({"name": "Jon", "email": "jon@example.com"})).await.id();
     let set = |password: &str| json!({"password": password});
 
-    // The owner gives Ida a login by setting her password.
+    // Setting a password makes no login: only the person, accepting an invitation, does.
     let res = t.put(&format!("/v1/staff/{ida}/password"), Some(&a.owner), set("first-password-1")).await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "NO_LOGIN"), "{}", res.body);
+    let invitation = |staff: String| {
+        let t = &t;
+        let owner = a.owner.clone();
+        async move {
+            let res = t.post(&format!("/v1/staff/{staff}/invitation"), Some(&owner), json!({})).await;
+            assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+            sqlx::query_scalar::<_, String>(
+                "SELECT payload ->> 'token' FROM outbox WHERE kind = 'staff.invitation' ORDER BY created_at DESC LIMIT 1",
+            )
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap()
+        }
+    };
+    // An invitation dies with the address it went to.
+    let old = invitation(jon.clone()).await;
+    let res = t.patch(&format!("/v1/staff/{jon}"), Some(&a.owner), json!({"email": "jon.new@example.com"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res =
+        t.post("/v1/auth/staff/invitations/accept", None, json!({"token": old, "password": "jon-password-123"})).await;
+    assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "token"), "{}", res.body);
+    let token = invitation(ida.clone()).await;
+    let res = t
+        .post("/v1/auth/staff/invitations/accept", None, json!({"token": token, "password": "first-password-1"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let res = login(&t, "/v1/auth/staff/login", "ida@example.com", "first-password-1").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let ida_token = res.body["access_token"].as_str().unwrap().to_owned();

@@ -505,3 +505,32 @@ async fn the_log_shows_the_business_its_own_deliveries() {
     assert_eq!(t.get("/v1/notifications?status=lost", owner).await.field(), "status");
     assert_eq!(t.get("/v1/notifications?cursor=zz", owner).await.field(), "cursor");
 }
+
+#[tokio::test]
+async fn account_mail_carries_its_link_and_the_outbox_forgets_the_token() {
+    let t = TestApp::spawn_at(NOW).await;
+    let tenant = t.tenant("Mail").await;
+    let owner_email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(tenant.owner_id)
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    let token: String = sqlx::query_scalar("SELECT payload ->> 'token' FROM outbox WHERE kind = 'auth.email_verify'")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    t.drain(&email::OP).await;
+    let mails = emails_to(&owner_email).await;
+    assert_eq!(mails.len(), 1);
+    let text = email_text(&mails[0]);
+    assert!(text.contains(&format!("/verify-email?token={token}")), "{text}");
+    let left: Option<String> =
+        sqlx::query_scalar("SELECT payload ->> 'token' FROM outbox WHERE kind = 'auth.email_verify'")
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap();
+    assert_eq!(left, None, "the token is gone once the email is out");
+    // And the link works.
+    let res = t.post("/v1/auth/email/verify", None, json!({"token": token})).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+}

@@ -127,6 +127,9 @@ async fn google_signs_in_the_linked_account_or_the_one_with_the_verified_email()
     let token = good(&google_claims("g-1001", "Gina@Example.com"));
     let res = t.post("/v1/auth/google", None, json!({"id_token": token, "nonce": "n-1"})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // The same ID token again (copied from the device, say) does not sign in twice.
+    let replay = t.post("/v1/auth/google", None, json!({"id_token": token, "nonce": "n-1"})).await;
+    assert_eq!((replay.status, replay.code()), (StatusCode::UNAUTHORIZED, "INVALID_ID_TOKEN"));
     let access = res.body["access_token"].as_str().unwrap();
     let me = t.get("/v1/auth/me", Some(access)).await;
     assert_eq!(me.body["user"]["id"], owner["user"]["id"]);

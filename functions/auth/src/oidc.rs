@@ -1,6 +1,8 @@
 //! Verifying Google and Apple ID tokens: RS256 signatures against the provider's
 //! published keys (JWKS), issuer, audience (our client ids), expiry, and the nonce the
-//! client chose for this sign-in, so a token captured elsewhere cannot be replayed here.
+//! client chose for this sign-in. The nonce binds the token to the client's request; it
+//! does not stop a copied token from being played again, which is why a token signs in
+//! only once (`id_token_uses`, in `social.rs`).
 //!
 //! Keys are cached per process and per JWKS address. A token naming a key we do not have
 //! makes us fetch the set again (providers rotate keys), but at most once a minute, so

@@ -64,9 +64,19 @@ pub async fn change_own(app: &App, auth: &Auth, ip: &str, current: &str, new: &P
 
     let hash = password::hash(new.expose()).await?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", auth.user_id, hash)
-        .execute(&mut *tx)
-        .await?;
+    // Only over the password just checked: a reset that landed meanwhile wins.
+    let changed = sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND password_hash = $3",
+        auth.user_id,
+        hash,
+        stored
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(ApiError::conflict("PASSWORD_CHANGED", "the password was changed meanwhile; sign in again"));
+    }
     tokens::revoke_user_sessions(&mut tx, auth.user_id, auth.session_id, "password changed").await?;
     tx.commit().await?;
     Ok(())

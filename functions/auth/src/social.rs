@@ -7,6 +7,7 @@
 //! invitation); a Google account alone must not make a business appear.
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use shared::{ApiError, ApiResult, App, Auth, Role};
 use uuid::Uuid;
 
@@ -34,6 +35,19 @@ pub async fn sign_in(
     let (user_id, business_id, new_link) = find_account(app, provider, &identity).await?;
 
     let mut tx = app.db.tenant_tx(business_id).await?;
+    let token_hash = Sha256::digest(req.id_token.as_bytes());
+    let first_use = sqlx::query!(
+        "INSERT INTO id_token_uses (token_hash, business_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        token_hash.as_slice(),
+        business_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if first_use == 0 {
+        return Err(ApiError::unauthorized(format!("this {} sign-in was used already", provider.display))
+            .with_code("INVALID_ID_TOKEN"));
+    }
     let account =
         sqlx::query!("SELECT role, email_verified_at FROM users WHERE id = $1", user_id).fetch_one(&mut *tx).await?;
     crate::login::ensure_active(&mut tx, business_id).await?;

@@ -200,6 +200,13 @@ async fn finish(
     )
     .execute(&mut *tx)
     .await?;
+    if matches!(status, "sent" | "skipped" | "rejected") {
+        // A one-time token (reset, verification, invitation) is kept only until its
+        // message is out: a copy of the database then holds no usable link.
+        sqlx::query!("UPDATE outbox SET payload = payload - 'token' WHERE id = $1 AND payload ? 'token'", envelope.id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

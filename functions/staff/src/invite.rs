@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
+use chrono::Duration;
 use serde_json::json;
 use shared::db::Tx;
 use shared::{Access, ApiError, ApiResult, App, Auth, Operation, Path, Permission, outbox};
@@ -30,6 +31,9 @@ async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>)
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Invitations per staff member per day.
+const INVITATIONS_PER_DAY: i64 = 3;
+
 /// Queue the invitation email for a staff member without a login, in the caller's
 /// transaction.
 pub async fn send(app: &App, tx: &mut Tx, business_id: Uuid, staff_id: Uuid) -> ApiResult<()> {
@@ -44,6 +48,16 @@ pub async fn send(app: &App, tx: &mut Tx, business_id: Uuid, staff_id: Uuid) -> 
     .ok_or_else(|| ApiError::not_found("staff member"))?;
     if staff.user_id.is_some() {
         return Err(ApiError::conflict("ALREADY_HAS_ACCOUNT", "this staff member can already sign in"));
+    }
+    // Kairos sends these in the business's name to any address it types: a few a day.
+    let today =
+        onetime::recent(tx, Purpose::StaffInvitation, Subject::Staff(staff_id), app.now() - Duration::days(1)).await?;
+    if today >= INVITATIONS_PER_DAY {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_INVITATIONS",
+            "this person was invited several times today; try again tomorrow",
+        ));
     }
     onetime::retire_others(tx, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
     let token = onetime::create(app, tx, business_id, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;

@@ -69,32 +69,16 @@ async fn handler(
     if !allowed {
         return Err(ApiError::forbidden("only this person can change their password"));
     }
+    // A login is made only by its owner accepting an invitation (which proves the
+    // address is theirs); the business may reset the password of one that exists.
+    let Some(user_id) = staff.user_id else {
+        return Err(ApiError::conflict("NO_LOGIN", "this staff member has no login yet; send them an invitation"));
+    };
     let hash = password::hash(req.password.expose()).await?;
-    match staff.user_id {
-        Some(user_id) => {
-            sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", user_id, hash)
-                .execute(&mut *tx)
-                .await?;
-            auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "password set by the business").await?;
-        }
-        None => {
-            let user_id = Uuid::now_v7();
-            sqlx::query!(
-                "INSERT INTO users (id, business_id, email, name, password_hash, role)
-                 VALUES ($1, $2, $3, $4, $5, 'staff')",
-                user_id,
-                auth.business_id,
-                staff.email,
-                staff.name,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!("UPDATE staff SET user_id = $2, updated_at = now() WHERE id = $1", staff_id, user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
+    sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", user_id, hash)
+        .execute(&mut *tx)
+        .await?;
+    auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "password set by the business").await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

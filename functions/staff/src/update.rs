@@ -1,5 +1,6 @@
 //! Change a staff member. Absent fields stay; `null` clears phone or location.
 
+use auth::onetime::{Purpose, Subject};
 use axum::extract::State;
 use axum::routing::patch;
 use serde::Deserialize;
@@ -73,6 +74,11 @@ async fn handler(
     .rows_affected();
     if updated == 0 {
         return Err(ApiError::not_found("staff member"));
+    }
+    if req.email.is_some() {
+        // An invitation went to the address on file when it was sent; a new address
+        // makes it worthless (send a new one).
+        auth::onetime::retire_others(&mut tx, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
     }
     let staff = model::fetch(&mut tx, staff_id).await?;
     tx.commit().await?;
