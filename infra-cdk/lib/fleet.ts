@@ -25,8 +25,11 @@ export interface FleetResources {
   configurationSetName: string;
 }
 
-/** Environment names whose presence means the function calls a third party on the internet. */
-const INTERNET_ENVIRONMENT = ['WHATSAPP_API_BASE'];
+/**
+ * Environment names whose presence means the function calls a third party on the internet:
+ * the WhatsApp Cloud API, and Google's and Apple's signing keys (JWKS) for ID tokens.
+ */
+const INTERNET_ENVIRONMENT = ['WHATSAPP_API_BASE', 'GOOGLE_CLIENT_ID', 'APPLE_CLIENT_ID'];
 
 export function needsInternet(f: FunctionSpec): boolean {
   return f.environment.some((name) => INTERNET_ENVIRONMENT.includes(name));
