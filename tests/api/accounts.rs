@@ -429,6 +429,21 @@ async fn staff_passwords_are_set_by_owners_or_changed_by_the_person() {
     assert_eq!(t.get("/v1/auth/me", Some(&ida_token)).await.code(), "SESSION_REVOKED");
     assert_eq!(login(&t, "/v1/auth/login", "ida@example.com", "reset-by-manager-1").await.status, StatusCode::OK);
 
+    // Deactivated: signed out everywhere and refused at every door, until reactivated.
+    let session = login(&t, "/v1/auth/login", "ida@example.com", "reset-by-manager-1").await;
+    let session = session.body["access_token"].as_str().unwrap().to_owned();
+    let res = t.patch(&format!("/v1/staff/{ida}"), Some(&a.owner), json!({"active": false})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(t.get("/v1/auth/me", Some(&session)).await.code(), "SESSION_REVOKED");
+    for door in ["/v1/auth/login", "/v1/auth/staff/login"] {
+        let res = login(&t, door, "ida@example.com", "reset-by-manager-1").await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{door}: {}", res.body);
+    }
+    assert_eq!(login(&t, "/v1/auth/login", "ida@example.com", "reset-by-manager-1").await.code(), "STAFF_DEACTIVATED");
+    let res = t.patch(&format!("/v1/staff/{ida}"), Some(&a.owner), json!({"active": true})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(login(&t, "/v1/auth/login", "ida@example.com", "reset-by-manager-1").await.status, StatusCode::OK);
+
     // The owner also performs services; a manager cannot take over the owner's login.
     let owner_staff: Uuid = Uuid::now_v7();
     sqlx::query(

@@ -39,6 +39,7 @@ pub async fn login(
     let auth = check_password(&app, &ip, &req.email, &req.password).await?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     ensure_active(&mut tx, auth.business_id).await?;
+    ensure_not_deactivated(&mut tx, &auth).await?;
     let tokens = tokens::issue(&app, &mut tx, &auth, None).await?;
     tx.commit().await?;
     Ok(Json(tokens))
@@ -71,6 +72,24 @@ pub async fn check_password(app: &App, ip: &str, email: &Email, password: &str) 
     throttle::succeeded(app, &subjects).await?;
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
     Ok(Auth { business_id: account.business_id, user_id: account.user_id, role, session_id: None })
+}
+
+/// Refuse a staff-role login whose staff profile the business deactivated. (Owners and
+/// managers keep signing in: they run the business, whether or not they take bookings.)
+pub async fn ensure_not_deactivated(tx: &mut Tx, auth: &Auth) -> ApiResult<()> {
+    if auth.role != Role::Staff {
+        return Ok(());
+    }
+    let active = sqlx::query_scalar!(
+        "SELECT bool_or(active) FROM staff WHERE user_id = $1 AND deleted_at IS NULL",
+        auth.user_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if active == Some(false) {
+        return Err(ApiError::forbidden("this staff member has been deactivated").with_code("STAFF_DEACTIVATED"));
+    }
+    Ok(())
 }
 
 /// Refuse to sign anyone in to a suspended business.

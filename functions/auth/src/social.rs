@@ -89,6 +89,7 @@ pub async fn sign_in(
     }
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
     let auth = Auth { business_id, user_id, role, session_id: None };
+    crate::login::ensure_not_deactivated(&mut tx, &auth).await?;
     let pair = tokens::issue(app, &mut tx, &auth, None).await?;
     tx.commit().await?;
     Ok(pair)

@@ -75,6 +75,19 @@ async fn handler(
     if updated == 0 {
         return Err(ApiError::not_found("staff member"));
     }
+    if req.active == Some(false) {
+        // A deactivated staff member's own login is signed out everywhere (and cannot sign
+        // in again until reactivated); an owner's or manager's login is theirs to keep.
+        let login = sqlx::query_scalar!(
+            "SELECT u.id FROM staff s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND u.role = 'staff'",
+            staff_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(user_id) = login {
+            auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "staff member deactivated").await?;
+        }
+    }
     if req.email.is_some() {
         // An invitation went to the address on file when it was sent; a new address
         // makes it worthless (send a new one).
