@@ -5,7 +5,7 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use aws_lambda_events::sqs::SqsEvent;
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use axum::Router;
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -74,4 +74,47 @@ pub fn with_common_layers(router: Router, app: &App) -> Router {
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::outbox::publish_layer))
         .layer(axum::middleware::from_fn_with_state(origin, crate::http_policy::layer))
         .layer(axum::middleware::from_fn(crate::request_id::layer))
+}
+
+/// A FIFO batch handled in order: after the first failure nothing more is tried, and
+/// that record and every later one are reported as batch item failures, so SQS
+/// redelivers them in order.
+///
+/// ```ignore
+/// let mut batch = FifoBatch::default();
+/// for record in &event.records {
+///     let result = if batch.stopped() { Ok(()) } else { handle(record).await };
+///     batch.report(record, result);
+/// }
+/// batch.into_response()
+/// ```
+#[derive(Default)]
+pub struct FifoBatch {
+    response: SqsBatchResponse,
+    stopped: bool,
+}
+
+impl FifoBatch {
+    /// Whether an earlier record failed (the rest are not tried).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// The outcome of one record, in order.
+    pub fn report<E: std::fmt::Display>(&mut self, record: &SqsMessage, result: std::result::Result<(), E>) {
+        let id = record.message_id.clone().unwrap_or_default();
+        if let Err(e) = result {
+            tracing::warn!(message_id = %id, error = %e, "record failed; stopping the batch");
+            self.stopped = true;
+        }
+        if self.stopped {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            self.response.batch_item_failures.push(failure);
+        }
+    }
+
+    pub fn into_response(self) -> SqsBatchResponse {
+        self.response
+    }
 }

@@ -7,8 +7,9 @@
 //! over the redelivered message claims it again and sends. The one window left is a
 //! crash after the provider accepted and before the row says `sent`.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
+use shared::lambda::FifoBatch;
 use shared::outbox::Envelope;
 use shared::{ApiError, App};
 
@@ -57,27 +58,24 @@ impl From<ApiError> for Failure {
     }
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// How long a claim holds: longer than a consumer invocation can run, shorter than the
 /// queue's visibility timeout, so only a dead consumer's claim is ever taken over.
 pub const LEASE: Duration = Duration::seconds(90);
 
 /// Process a batch in order; report the first failure and everything after it.
 pub async fn consume<C: Channel>(app: &App, channel: &C, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    let mut stopped = false;
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        if !stopped && let Err(e) = deliver(app, channel, &record).await {
-            tracing::warn!(channel = C::NAME, message_id = %id, error = %e.reason, "delivery failed; stopping the batch");
-            stopped = true;
-        }
-        if stopped {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
+    let mut batch = FifoBatch::default();
+    for record in &event.records {
+        let result = if batch.stopped() { Ok(()) } else { deliver(app, channel, record).await };
+        batch.report(record, result);
     }
-    response
+    batch.into_response()
 }
 
 async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Result<(), Failure> {

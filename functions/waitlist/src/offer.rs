@@ -3,12 +3,13 @@
 //! they joined. The first few get a link that expires; the first to claim it books it
 //! (the claim checks the time is still free, so the others get 409 `SLOT_TAKEN`).
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
+use shared::lambda::FifoBatch;
 use shared::outbox::{self, Envelope};
 use shared::{ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
@@ -41,21 +42,12 @@ struct Cancelled {
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
     async move {
-        let mut response = SqsBatchResponse::default();
-        let mut stopped = false;
-        for record in event.records {
-            let id = record.message_id.clone().unwrap_or_default();
-            if !stopped && let Err(e) = handle(&app, &record).await {
-                tracing::warn!(message_id = %id, error = %e, "waitlist offer failed; stopping the batch");
-                stopped = true;
-            }
-            if stopped {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
+        let mut batch = FifoBatch::default();
+        for record in &event.records {
+            let result = if batch.stopped() { Ok(()) } else { handle(&app, record).await };
+            batch.report(record, result);
         }
-        response
+        batch.into_response()
     }
     .boxed()
 }
