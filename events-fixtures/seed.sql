@@ -4,9 +4,9 @@
 INSERT INTO businesses (id, name, slug, time_zone) VALUES ('01900000-0000-7000-8000-00000000000a', 'Fixture Studio', 'fixture-studio', 'Europe/Berlin');
 INSERT INTO users (id, business_id, email, name, role) VALUES ('01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-00000000000a', 'owner@fixture.test', 'Fiona Fixture', 'owner');
 INSERT INTO users (id, business_id, email, name, role) VALUES ('01900000-0000-7000-8000-0000000000a2', '01900000-0000-7000-8000-00000000000a', 'alex@fixture.test', 'Alex Schmidt', 'staff');
-INSERT INTO sessions (id, business_id, user_id) VALUES ('01900000-0000-7000-8000-0000000000a5', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1');
+INSERT INTO sessions (id, business_id, user_id, last_used_at) VALUES ('01900000-0000-7000-8000-0000000000a5', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1', '{{now}}');
 INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, expires_at)
-    VALUES ('01900000-0000-7000-8000-0000000000a6', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-0000000000a5', decode('2f9328627be5e0c0beb0a09fbffd7849cb34b2c6aae7b302c2b093f931ea7f5d', 'hex'), now() + interval '30 days');
+    VALUES ('01900000-0000-7000-8000-0000000000a6', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000a1', '01900000-0000-7000-8000-0000000000a5', decode('2f9328627be5e0c0beb0a09fbffd7849cb34b2c6aae7b302c2b093f931ea7f5d', 'hex'), timestamptz '{{now}}' + interval '30 days');
 INSERT INTO locations (id, business_id, name, city, country) VALUES ('01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-00000000000a', 'Mitte', 'Berlin', 'DE');
 INSERT INTO staff (id, business_id, name, email, location_id, user_id) VALUES ('01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-00000000000a', 'Alex Schmidt', 'alex@fixture.test', '01900000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-0000000000a2');
 -- Invited, not signed up yet.
@@ -18,20 +18,20 @@ INSERT INTO staff_weekly_hours (business_id, staff_id, weekday, start_minute, en
     SELECT '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000d1', d, 540, 1080
     FROM generate_series(1, 5) d;
 INSERT INTO customers (id, business_id, name, email) VALUES ('01900000-0000-7000-8000-0000000000f1', '01900000-0000-7000-8000-00000000000a', 'Chris Customer', 'chris@fixture.test');
-INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at, blocked)
+INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at, blocked, scheduled_at)
     VALUES ('01900000-0000-7000-8000-0000000000b1', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-0000000000f1', '01900000-0000-7000-8000-0000000000b5', '{{appointment_start}}', '{{appointment_end}}',
-            tstzrange('{{appointment_start}}', '{{appointment_end}}'));
+            tstzrange('{{appointment_start}}', '{{appointment_end}}'), '{{now}}');
 INSERT INTO holidays (id, business_id, date, name) VALUES ('01900000-0000-7000-8000-0000000000c2', '01900000-0000-7000-8000-00000000000a', '2027-12-24', 'Christmas Eve');
 INSERT INTO waitlist_entries (id, business_id, service_id, staff_id, customer_id, from_date, to_date, status,
                               offered_start, offered_staff_id, offer_expires_at)
     VALUES ('01900000-0000-7000-8000-0000000000c9', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d1', '01900000-0000-7000-8000-0000000000f1', '{{date}}', '{{date}}', 'offered',
-            '{{offer_start}}', '01900000-0000-7000-8000-0000000000d1', now() + interval '1 day');
+            '{{offer_start}}', '01900000-0000-7000-8000-0000000000d1', timestamptz '{{now}}' + interval '1 day');
 -- One-time tokens, stored as the SHA-256 of fixture-reset-token, fixture-verify-token and
 -- fixture-invitation-token.
 INSERT INTO auth_tokens (id, business_id, purpose, user_id, staff_id, token_hash, expires_at) VALUES
-    ('01900000-0000-7000-8000-0000000000a7', '01900000-0000-7000-8000-00000000000a', 'password_reset', '01900000-0000-7000-8000-0000000000a1', NULL, decode('d8d720cb90c15c6abac0fd7d047463a96be7295ed70ca4d186cb6aa0735dfdac', 'hex'), now() + interval '1 hour'),
-    ('01900000-0000-7000-8000-0000000000a8', '01900000-0000-7000-8000-00000000000a', 'email_verify', '01900000-0000-7000-8000-0000000000a1', NULL, decode('fb0800f952f1440dd12ad89b4799431db872da4e1c902175cf57f091d5ed53b5', 'hex'), now() + interval '7 days'),
-    ('01900000-0000-7000-8000-0000000000a9', '01900000-0000-7000-8000-00000000000a', 'staff_invitation', NULL, '01900000-0000-7000-8000-0000000000d2', decode('96b82eaa16744c133741415d3e91ebc4e1ca883c346aa1929c609c56626e2dd7', 'hex'), now() + interval '7 days');
+    ('01900000-0000-7000-8000-0000000000a7', '01900000-0000-7000-8000-00000000000a', 'password_reset', '01900000-0000-7000-8000-0000000000a1', NULL, decode('d8d720cb90c15c6abac0fd7d047463a96be7295ed70ca4d186cb6aa0735dfdac', 'hex'), timestamptz '{{now}}' + interval '1 hour'),
+    ('01900000-0000-7000-8000-0000000000a8', '01900000-0000-7000-8000-00000000000a', 'email_verify', '01900000-0000-7000-8000-0000000000a1', NULL, decode('fb0800f952f1440dd12ad89b4799431db872da4e1c902175cf57f091d5ed53b5', 'hex'), timestamptz '{{now}}' + interval '7 days'),
+    ('01900000-0000-7000-8000-0000000000a9', '01900000-0000-7000-8000-00000000000a', 'staff_invitation', NULL, '01900000-0000-7000-8000-0000000000d2', decode('96b82eaa16744c133741415d3e91ebc4e1ca883c346aa1929c609c56626e2dd7', 'hex'), timestamptz '{{now}}' + interval '7 days');
 -- A booking confirmation waiting in the outbox (the relay publishes it; the consumers' fixtures carry it).
 INSERT INTO outbox (id, business_id, dedup_key, kind, payload)
 VALUES ('01900000-0000-7000-8000-0000000000b9', '01900000-0000-7000-8000-00000000000a', 'appointment:01900000-0000-7000-8000-0000000000b1:booked', 'appointment.booked', '{"appointment": {"id": "01900000-0000-7000-8000-0000000000b1"}}');

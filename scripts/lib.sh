@@ -95,6 +95,18 @@ ensure_postgres() {
     pg_ready "$KAIROS_PG_HOST" "$KAIROS_PG_PORT" || die "PostgreSQL did not start (see .local/pg/server.log)"
 }
 
+# PostgreSQL's server binaries (initdb, pg_ctl): the tests start a password-checking
+# cluster of their own. Exports KAIROS_PG_BIN.
+ensure_pg_binaries() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+        apt_install postgresql
+        bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    fi
+    export KAIROS_PG_BIN="$bin"
+}
+
 moto_ready() { curl -sf "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1; }
 
 # moto server (SQS, SES, Secrets Manager, S3) from .local/venv, with the resources Kairos
@@ -119,10 +131,12 @@ ensure_moto() {
     "$LOCAL/venv/bin/python" "$ROOT/scripts/local-aws.py" || die "could not create the local AWS resources"
 }
 
-# URLs for a database: the owner (migrations, seeding) and the application role.
+# URLs for a database: the owner (migrations, seeding), the application role and the
+# cross-tenant workers' role.
 database_env() { # database name
     export DATABASE_ADMIN_URL="postgres://postgres@$KAIROS_PG_HOST:$KAIROS_PG_PORT/$1"
     export DATABASE_URL="postgres://kairos_app@$KAIROS_PG_HOST:$KAIROS_PG_PORT/$1"
+    export JOBS_DATABASE_URL="postgres://kairos_jobs@$KAIROS_PG_HOST:$KAIROS_PG_PORT/$1"
 }
 
 # --- Packaging and infrastructure checks (scripts/build, scripts/cdk-check) ---

@@ -71,8 +71,9 @@ async fn error(State(rt): State<Runtime>, body: String) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
-/// Run one binary on one event; returns what it posted back.
-async fn invoke(name: &str, event: String, database_url: &str, jwt_secret_id: &str) -> (String, Value) {
+/// Run one binary on one event; returns what it posted back. `database` is the variable
+/// and URL of its login, as the CDK app gives it (the jobs login for cross-tenant workers).
+async fn invoke(name: &str, event: String, database: (&str, &str), jwt_secret_id: &str) -> (String, Value) {
     let (tx, mut rx) = mpsc::channel(4);
     let rt = Runtime { event: Arc::new(Mutex::new(Some(event))), answers: tx };
     let api = Router::new()
@@ -93,7 +94,7 @@ async fn invoke(name: &str, event: String, database_url: &str, jwt_secret_id: &s
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("DATABASE_URL", database_url)
+        .env(database.0, database.1)
         .env("JWT_SECRET_ID", jwt_secret_id)
         .env("QUEUE_NAME_PREFIX", QUEUE_PREFIX)
         .stdout(Stdio::null())
@@ -125,7 +126,7 @@ async fn every_binary_answers_its_fixture() {
         role: Role::Owner,
         session_id: None,
     };
-    let token = keys.issue(&owner, Duration::from_secs(600)).expect("token");
+    let token = keys.issue(&owner, Duration::from_secs(600), chrono::Utc::now()).expect("token");
 
     // A Tuesday two to three weeks ahead (Berlin): inside the default booking window and
     // the staff member's hours, outside the cancellation notice.
@@ -140,6 +141,8 @@ async fn every_binary_answers_its_fixture() {
     let appointment: uuid::Uuid = APPOINTMENT.parse().unwrap();
     let entry: uuid::Uuid = WAITLIST_ENTRY.parse().unwrap();
     let placeholders = [
+        // The clock the binaries read (the system's, moved or not): never PostgreSQL's.
+        ("{{now}}", rfc(chrono::Utc::now())),
         ("{{access_token}}", token.clone()),
         ("{{manage_token}}", keys.issue_link("manage", owner.business_id, appointment, expires).unwrap()),
         ("{{waitlist_token}}", keys.issue_link("waitlist", owner.business_id, entry, expires).unwrap()),
@@ -166,7 +169,9 @@ async fn every_binary_answers_its_fixture() {
         let fixture =
             std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
         let event = fill(&fixture);
-        let (kind, answer) = invoke(op.name, event, &db.app_url(), &jwt_secret_id).await;
+        let database =
+            if op.cross_tenant { ("JOBS_DATABASE_URL", db.jobs_url()) } else { ("DATABASE_URL", db.app_url()) };
+        let (kind, answer) = invoke(op.name, event, (database.0, &database.1), &jwt_secret_id).await;
 
         let ok = match op.http_route() {
             Some((method, _, _)) => {

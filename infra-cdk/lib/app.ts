@@ -73,6 +73,7 @@ export function buildKairos(app: App, options: KairosOptions = {}): KairosStacks
     functionSecurityGroup: network.functionSecurityGroup,
     fleet: {
       databaseSecret: database.appSecret,
+      jobsDatabaseSecret: database.jobsSecret,
       databaseHost: database.proxy.endpoint,
       jwtSecret: storage.jwtSecret,
       whatsappSecret: messaging.whatsappSecret,

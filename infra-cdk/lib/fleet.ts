@@ -13,7 +13,10 @@ import { acknowledge, REASONS } from './nag';
 
 /** The shared resources functions may be granted or told about. */
 export interface FleetResources {
+  /** kairos_app's credentials (`secret:database`). */
   databaseSecret: secretsmanager.ISecret;
+  /** kairos_jobs's credentials, for the cross-tenant workers (`secret:database-jobs`). */
+  jobsDatabaseSecret: secretsmanager.ISecret;
   /** The RDS Proxy endpoint. */
   databaseHost: string;
   jwtSecret: secretsmanager.ISecret;
@@ -50,6 +53,9 @@ export function permissionResources(fleet: FleetResources, p: Permission, functi
     case 'secret:database':
       servicePrefix('secretsmanager:');
       return [fleet.databaseSecret.secretArn];
+    case 'secret:database-jobs':
+      servicePrefix('secretsmanager:');
+      return [fleet.jobsDatabaseSecret.secretArn];
     case 'secret:jwt-signing-keys':
       servicePrefix('secretsmanager:');
       return [fleet.jwtSecret.secretArn];
@@ -78,6 +84,7 @@ export function environmentFor(config: EnvConfig, fleet: FleetResources, f: Func
   const queueUrls = new Map([...fleet.queues.entries()].map(([name, q]) => [queueUrlVariable(name), q.queueUrl]));
   const fixed: Record<string, string> = {
     DATABASE_SECRET_ID: fleet.databaseSecret.secretArn,
+    JOBS_DATABASE_SECRET_ID: fleet.jobsDatabaseSecret.secretArn,
     DATABASE_HOST: fleet.databaseHost,
     JWT_SECRET_ID: fleet.jwtSecret.secretArn,
     SES_FROM_ADDRESS: config.sesFromAddress,

@@ -19,6 +19,7 @@ const SQS_CONSUME_ACTIONS = [
 /** What a symbolic resource must point at, as a fragment of the statement's JSON. */
 function expectedResourceFragments(resource: string): string[] {
   if (resource === 'secret:database') return ['AppSecretAttachment'];
+  if (resource === 'secret:database-jobs') return ['JobsSecretAttachment'];
   if (resource === 'secret:jwt-signing-keys') return ['JwtSigningKeys'];
   if (resource === 'secret:whatsapp') return ['WhatsappToken'];
   if (resource === 'ses:identity') return ['identity/dev.kairos.example', 'configuration-set/kairos-dev-email'];
@@ -105,6 +106,13 @@ function checkFunctions(s: Synth) {
         assert.ok(granted.some((g) => g.action === action && g.resource.includes(queueFragment)), `${name} consumes its queue`);
       }
     }
+
+    // One database login per function: kairos_app or kairos_jobs, and the variable naming it.
+    const reads = (fragment: string) => granted.some((g) => g.action === 'secretsmanager:GetSecretValue' && g.resource.includes(fragment));
+    const variables = fn.props.Environment.Variables;
+    assert.ok(!(reads('AppSecretAttachment') && reads('JobsSecretAttachment')), `${name} reads one database secret at most`);
+    if (reads('AppSecretAttachment')) assert.ok(JSON.stringify(variables.DATABASE_SECRET_ID).includes('AppSecretAttachment'), name);
+    if (reads('JobsSecretAttachment')) assert.ok(JSON.stringify(variables.JOBS_DATABASE_SECRET_ID).includes('JobsSecretAttachment'), name);
   }
 }
 
@@ -200,5 +208,34 @@ describe('functions from a fixture with every trigger kind, queue and permission
     // The one function calling a third party runs in the subnets with a NAT route.
     assert.ok(JSON.stringify(whatsapp.VpcConfig.SubnetIds).includes('egress'));
     assert.ok(!JSON.stringify(fns.get('kairos-dev-staff-get').VpcConfig.SubnetIds).includes('egress'));
+  });
+
+  it('connect the cross-tenant workers as kairos_jobs and the rest as kairos_app', () => {
+    const s = synth({ manifest: FULL_FIXTURE });
+    const functions = functionsAndPolicies(s);
+    const secretReads = (name: string) =>
+      functions
+        .get(name)!
+        .statements.filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'))
+        .map((st) => JSON.stringify(st.Resource));
+    const proxyEndpoint = /Proxy[0-9A-F]*Endpoint/;
+    const jobs = s.manifest.functions.filter((f) => f.permissions.some((p) => p.resource === 'secret:database-jobs'));
+    assert.deepEqual(jobs.map((f) => f.name).sort(), ['housekeeping', 'outbox-relay']);
+    for (const spec of jobs) {
+      const name = `kairos-dev-${spec.name}`;
+      const reads = secretReads(name);
+      assert.ok(reads.some((r) => r.includes('JobsSecretAttachment')), `${name} reads the jobs secret`);
+      assert.ok(!reads.some((r) => r.includes('AppSecretAttachment')), `${name} may not read the application secret`);
+      const env = functions.get(name)!.props.Environment.Variables;
+      assert.ok(JSON.stringify(env.JOBS_DATABASE_SECRET_ID).includes('JobsSecretAttachment'), `${name} JOBS_DATABASE_SECRET_ID`);
+      assert.match(JSON.stringify(env.DATABASE_HOST), proxyEndpoint, `${name} connects through the proxy`);
+      assert.equal(env.DATABASE_SECRET_ID, undefined, `${name} has no DATABASE_SECRET_ID`);
+    }
+    const app = functions.get('kairos-dev-staff-get')!;
+    assert.ok(secretReads('kairos-dev-staff-get').some((r) => r.includes('AppSecretAttachment')));
+    assert.ok(!secretReads('kairos-dev-staff-get').some((r) => r.includes('JobsSecretAttachment')), 'staff-get may not read the jobs secret');
+    assert.ok(JSON.stringify(app.props.Environment.Variables.DATABASE_SECRET_ID).includes('AppSecretAttachment'));
+    assert.match(JSON.stringify(app.props.Environment.Variables.DATABASE_HOST), proxyEndpoint);
+    assert.equal(app.props.Environment.Variables.JOBS_DATABASE_SECRET_ID, undefined);
   });
 });

@@ -112,8 +112,8 @@ describe('Encryption and network isolation', () => {
     t.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
     for (const key of s.resources('AWS::KMS::Key', ...all)) assert.equal(key.props.EnableKeyRotation, true);
-    // Both credentials rotate.
-    assert.equal(s.resources('AWS::SecretsManager::RotationSchedule', s.stacks.database).length, 2);
+    // All three credentials (admin, kairos_app, kairos_jobs) rotate.
+    assert.equal(s.resources('AWS::SecretsManager::RotationSchedule', s.stacks.database).length, 3);
   });
 
   it('keeps the data tier off the internet', () => {
@@ -133,6 +133,65 @@ describe('Encryption and network isolation', () => {
       assert.notEqual(rule.props.CidrIp, '0.0.0.0/0', rule.logicalId);
     }
     s.template(s.stacks.network).resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+});
+
+describe('Database credentials', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const secrets = s.resources('AWS::SecretsManager::Secret', s.stacks.database);
+  const secretNamed = (name: string) => secrets.find((x) => x.props.Name === name);
+  const attachments = s.resources('AWS::SecretsManager::SecretTargetAttachment', s.stacks.database);
+  /** The attachment (the secret with host, port and engine) of a generated secret. */
+  const attachmentOf = (name: string) => attachments.find((a) => a.props.SecretId.Ref === secretNamed(name)!.logicalId)!.logicalId;
+
+  it('generates a secret for kairos_app and one for kairos_jobs, both attached to the instance', () => {
+    for (const [name, user] of [
+      ['kairos/dev/database/app', 'kairos_app'],
+      ['kairos/dev/database/jobs', 'kairos_jobs'],
+    ]) {
+      const secret = secretNamed(name);
+      assert.ok(secret, name);
+      assert.ok(JSON.stringify(secret.props.GenerateSecretString.SecretStringTemplate).includes(`\\"username\\":\\"${user}\\"`), `${name} is for ${user}`);
+      assert.equal(secret.props.GenerateSecretString.GenerateStringKey, 'password');
+      assert.ok(attachmentOf(name), `${name} is attached to the instance`);
+    }
+  });
+
+  it('registers both with RDS Proxy', () => {
+    const [proxy] = s.resources('AWS::RDS::DBProxy', s.stacks.database);
+    const registered = proxy.props.Auth.map((a: any) => a.SecretArn.Ref).sort();
+    assert.deepEqual(registered, [attachmentOf('kairos/dev/database/app'), attachmentOf('kairos/dev/database/jobs')].sort());
+  });
+
+  it('rotates each with the single-user rotation after the setup ran', () => {
+    const schedules = s.resources('AWS::SecretsManager::RotationSchedule', s.stacks.database);
+    for (const name of ['kairos/dev/database/app', 'kairos/dev/database/jobs']) {
+      const schedule = schedules.find((r) => r.props.SecretId.Ref === attachmentOf(name));
+      assert.ok(schedule, `${name} rotates`);
+      assert.equal(schedule.props.RotationRules.ScheduleExpression, 'rate(30 days)');
+      // Single-user: the role logs in with the current password and changes its own.
+      assert.equal(schedule.props.HostedRotationLambda.RotationType, 'PostgreSQLSingleUser', name);
+      assert.ok(JSON.stringify(schedule.resource.DependsOn ?? []).includes('RunSetup'), `${name} rotates after the setup`);
+    }
+  });
+
+  it('lets the setup function read both and tells it where they are', () => {
+    const [setup] = s.resources('AWS::Lambda::Function', s.stacks.database).filter((f) => f.props.FunctionName === 'kairos-dev-db-setup');
+    const env = setup.props.Environment.Variables;
+    assert.deepEqual(env.APP_SECRET_ARN, { Ref: attachmentOf('kairos/dev/database/app') });
+    assert.deepEqual(env.JOBS_SECRET_ARN, { Ref: attachmentOf('kairos/dev/database/jobs') });
+    const roleId = setup.props.Role['Fn::GetAtt'][0];
+    const statements = s
+      .resources('AWS::IAM::Policy', s.stacks.database)
+      .filter((p) => p.props.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p) => p.props.PolicyDocument.Statement);
+    const readable = statements
+      .filter((st: any) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((st: any) => [st.Resource].flat())
+      .map((r: any) => r.Ref);
+    for (const name of ['kairos/dev/database/app', 'kairos/dev/database/jobs']) {
+      assert.ok(readable.includes(attachmentOf(name)), `the setup reads ${name}`);
+    }
   });
 });
 

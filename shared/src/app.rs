@@ -7,13 +7,16 @@ use tokio::sync::OnceCell;
 
 use crate::auth::token::SigningKeys;
 use crate::config::Config;
-use crate::db::{Db, DbConfigError};
+use crate::db::{Db, DbConfigError, Role};
 use crate::error::ApiError;
 use crate::secrets;
 
 #[derive(Clone)]
 pub struct App {
+    /// The request path's login (kairos_app): tenant transactions under row-level security.
     pub db: Db,
+    /// The cross-tenant workers' login (kairos_jobs), where this process has one.
+    jobs: Option<Db>,
     pub config: Arc<Config>,
     signing_keys: Arc<OnceCell<SigningKeys>>,
     /// A fixed "now" for tests; the system clock otherwise.
@@ -21,15 +24,32 @@ pub struct App {
 }
 
 impl App {
+    /// The app as configured by the environment. A worker's Lambda has only the jobs
+    /// login; it then serves as `db` too, so nothing in it can reach kairos_app's rights.
     pub async fn from_env() -> Result<App, DbConfigError> {
         let config = Config::from_env();
-        let db = Db::from_config(&config).await?;
-        Ok(App::new(config, db))
+        let app_db = Db::from_config(&config, Role::App).await?;
+        let jobs = Db::from_config(&config, Role::Jobs).await?;
+        let db = app_db.or_else(|| jobs.clone()).ok_or(DbConfigError::Missing)?;
+        Ok(App::new(config, db).with_jobs_db(jobs))
     }
 
     pub fn new(config: Config, db: Db) -> App {
         crate::tls::ensure_provider();
-        App { db, config: Arc::new(config), signing_keys: Arc::default(), fixed_now: None }
+        App { db, jobs: None, config: Arc::new(config), signing_keys: Arc::default(), fixed_now: None }
+    }
+
+    /// This app with a pool for the cross-tenant workers' login.
+    pub fn with_jobs_db(mut self, jobs: Option<Db>) -> App {
+        self.jobs = jobs;
+        self
+    }
+
+    /// The cross-tenant workers' pool. Without one (a misconfigured process) the request
+    /// path's pool is used, whose role may not execute the cross-tenant functions: the
+    /// job fails loudly rather than reaching across tenants with the wrong login.
+    pub fn jobs_db(&self) -> &Db {
+        self.jobs.as_ref().unwrap_or(&self.db)
     }
 
     /// This app with the clock stopped at `now` (tests).

@@ -2,14 +2,23 @@
 
 use std::time::Duration;
 
+use sqlx::postgres::PgSslMode;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Full connection URL (local fleet, tests). Takes precedence over the secret.
     pub database_url: Option<String>,
     /// Secrets Manager id of the application role's credentials (RDS secret JSON).
     pub database_secret_id: Option<String>,
+    /// The cross-tenant workers' login (role kairos_jobs): a URL (local fleet, tests) or a
+    /// secret like the application's. Unset in a Lambda that serves the request path.
+    pub jobs_database_url: Option<String>,
+    pub jobs_database_secret_id: Option<String>,
     /// Host to connect to when using the secret (the RDS Proxy endpoint).
     pub database_host: Option<String>,
+    /// TLS to the database when connecting with a secret (`DATABASE_SSL_MODE`, default
+    /// `require`; RDS Proxy requires it).
+    pub database_ssl_mode: PgSslMode,
     pub database_max_connections: u32,
     pub database_acquire_timeout: Duration,
     /// Secrets Manager id of the JWT signing keys.
@@ -38,7 +47,16 @@ impl Config {
         Config {
             database_url: var("DATABASE_URL"),
             database_secret_id: var("DATABASE_SECRET_ID"),
+            jobs_database_url: var("JOBS_DATABASE_URL"),
+            jobs_database_secret_id: var("JOBS_DATABASE_SECRET_ID"),
             database_host: var("DATABASE_HOST"),
+            database_ssl_mode: var("DATABASE_SSL_MODE")
+                .and_then(|v| {
+                    v.parse()
+                        .map_err(|_| tracing::warn!(value = %v, "DATABASE_SSL_MODE is not an sslmode; using require"))
+                        .ok()
+                })
+                .unwrap_or(PgSslMode::Require),
             // One Lambda instance serves one request at a time: two connections cover a
             // handler plus the occasional concurrent helper query without hoarding the proxy.
             database_max_connections: number("DATABASE_MAX_CONNECTIONS", 2),

@@ -5,8 +5,11 @@
 //! and can never leak to the next request on a pooled connection.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -23,6 +26,25 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: PgPool,
+    /// Where the credentials came from, when from a secret: read again when the database
+    /// refuses them (the secret was rotated while this process was warm).
+    secret: Option<Arc<SecretSource>>,
+}
+
+#[derive(Debug)]
+struct SecretSource {
+    id: String,
+    host: Option<String>,
+    ssl_mode: PgSslMode,
+    /// When the secret was last read again; concurrent refusals share one re-read.
+    reread_at: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// Which login a pool connects as: the request path's, or the cross-tenant workers'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    App,
+    Jobs,
 }
 
 /// The shape of an RDS credentials secret.
@@ -37,7 +59,9 @@ struct DbSecret {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbConfigError {
-    #[error("set DATABASE_URL or DATABASE_SECRET_ID")]
+    #[error(
+        "set DATABASE_URL or DATABASE_SECRET_ID (or, for a cross-tenant worker, JOBS_DATABASE_URL or JOBS_DATABASE_SECRET_ID)"
+    )]
     Missing,
     #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
     Url(sqlx::Error),
@@ -45,40 +69,80 @@ pub enum DbConfigError {
     Secret(#[from] secrets::SecretError),
 }
 
+/// A second re-read of the secret within this time is not made: the first one's
+/// credentials are tried instead (many requests may be refused at once).
+const REREAD_INTERVAL: Duration = Duration::from_secs(10);
+
 impl Db {
-    /// A lazily connecting pool: a cold start does not wait for the database until the
-    /// first query, and a failed connection is retried by the next request.
-    pub async fn from_config(config: &Config) -> Result<Db, DbConfigError> {
-        let options = match (&config.database_url, &config.database_secret_id) {
-            (Some(url), _) => PgConnectOptions::from_str(url).map_err(DbConfigError::Url)?,
+    /// A lazily connecting pool for `role`: a cold start does not wait for the database
+    /// until the first query, and a failed connection is retried by the next request.
+    /// `Ok(None)` when nothing is configured for that role.
+    pub async fn from_config(config: &Config, role: Role) -> Result<Option<Db>, DbConfigError> {
+        let (url, secret_id) = match role {
+            Role::App => (&config.database_url, &config.database_secret_id),
+            Role::Jobs => (&config.jobs_database_url, &config.jobs_database_secret_id),
+        };
+        let (options, secret) = match (url, secret_id) {
+            (Some(url), _) => (PgConnectOptions::from_str(url).map_err(DbConfigError::Url)?, None),
             (None, Some(id)) => {
-                let s: DbSecret = secrets::get_json(id).await?;
-                let host = config.database_host.clone().or(s.host).unwrap_or_else(|| "localhost".into());
-                PgConnectOptions::new()
-                    .host(&host)
-                    .port(s.port.unwrap_or(5432))
-                    .username(&s.username)
-                    .password(&s.password)
-                    .database(s.dbname.as_deref().unwrap_or("kairos"))
-                    .ssl_mode(PgSslMode::Require)
+                let source = SecretSource {
+                    id: id.clone(),
+                    host: config.database_host.clone(),
+                    ssl_mode: config.database_ssl_mode,
+                    reread_at: tokio::sync::Mutex::new(None),
+                };
+                (source.options().await?, Some(Arc::new(source)))
             }
-            (None, None) => return Err(DbConfigError::Missing),
+            (None, None) => return Ok(None),
         };
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .min_connections(0)
             .acquire_timeout(config.database_acquire_timeout)
-            .connect_lazy_with(options.application_name("kairos"));
-        Ok(Db { pool })
+            .connect_lazy_with(options);
+        Ok(Some(Db { pool, secret }))
     }
 
     pub fn from_pool(pool: PgPool) -> Db {
-        Db { pool }
+        Db { pool, secret: None }
+    }
+
+    /// A connection from the pool. When the database refuses the credentials (a rotated
+    /// password), the secret is read again once and the connection retried with it; warm
+    /// functions outlive a rotation.
+    pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, ApiError> {
+        match self.pool.acquire().await {
+            Err(e) if is_refused_login(&e) && self.reread_secret().await => Ok(self.pool.acquire().await?),
+            other => Ok(other?),
+        }
+    }
+
+    /// Read the credentials again and connect with them from now on. Whether there are
+    /// new credentials to try.
+    async fn reread_secret(&self) -> bool {
+        let Some(source) = &self.secret else { return false };
+        let mut reread_at = source.reread_at.lock().await;
+        if reread_at.is_some_and(|t| t.elapsed() < REREAD_INTERVAL) {
+            return true;
+        }
+        *reread_at = Some(Instant::now());
+        tracing::warn!(secret = source.id, "the database refused the credentials; reading the secret again");
+        secrets::forget(&source.id);
+        match source.options().await {
+            Ok(options) => {
+                self.pool.set_connect_options(options);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the database secret again");
+                false
+            }
+        }
     }
 
     /// A transaction that sees and writes only this business's rows.
     pub async fn tenant_tx(&self, business_id: Uuid) -> Result<Tx, ApiError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.system_tx().await?;
         set_tenant(&mut tx, business_id).await?;
         Ok(tx)
     }
@@ -87,15 +151,19 @@ impl Db {
     /// cross-tenant lookups (login by email, business by slug) done through
     /// SECURITY DEFINER functions.
     pub async fn system_tx(&self) -> Result<Tx, ApiError> {
-        Ok(self.pool.begin().await?)
+        match self.pool.begin().await {
+            Err(e) if is_refused_login(&e) && self.reread_secret().await => Ok(self.pool.begin().await?),
+            other => Ok(other?),
+        }
     }
 
     /// The active business behind a public slug, or 404: the explicit cross-tenant lookup
     /// behind every public route. (An unchecked query: this crate builds without a
     /// database so that it can carry the migrator.)
     pub async fn business_id_by_slug(&self, slug: &str) -> Result<Uuid, ApiError> {
+        let mut conn = self.acquire().await?;
         let id: Option<Uuid> =
-            sqlx::query_scalar("SELECT business_id_by_slug($1)").bind(slug).fetch_one(&self.pool).await?;
+            sqlx::query_scalar("SELECT business_id_by_slug($1)").bind(slug).fetch_one(&mut *conn).await?;
         id.ok_or_else(|| ApiError::not_found("business"))
     }
 }
@@ -103,8 +171,29 @@ impl Db {
 impl Db {
     /// Whether this user is a platform operator (an unchecked query, as above).
     pub async fn is_platform_admin(&self, user_id: Uuid) -> Result<bool, ApiError> {
-        Ok(sqlx::query_scalar("SELECT is_platform_admin($1)").bind(user_id).fetch_one(&self.pool).await?)
+        let mut conn = self.acquire().await?;
+        Ok(sqlx::query_scalar("SELECT is_platform_admin($1)").bind(user_id).fetch_one(&mut *conn).await?)
     }
+}
+
+impl SecretSource {
+    async fn options(&self) -> Result<PgConnectOptions, DbConfigError> {
+        let s: DbSecret = secrets::get_json(&self.id).await?;
+        let host = self.host.clone().or(s.host).unwrap_or_else(|| "localhost".into());
+        Ok(PgConnectOptions::new()
+            .host(&host)
+            .port(s.port.unwrap_or(5432))
+            .username(&s.username)
+            .password(&s.password)
+            .database(s.dbname.as_deref().unwrap_or("kairos"))
+            .ssl_mode(self.ssl_mode)
+            .application_name("kairos"))
+    }
+}
+
+/// The server refused the login: a wrong password (28P01) or no entry for it (28000).
+pub fn is_refused_login(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("28P01") | Some("28000")))
 }
 
 /// Scope the rest of this transaction to one business.

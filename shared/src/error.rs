@@ -150,14 +150,33 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     ("staff_location_fkey", StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "location_id", "unknown location"),
 ];
 
+/// A dependency that is down: 503 with a stable code and Retry-After, never a 500.
+fn unavailable() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> ApiError {
         match &err {
             sqlx::Error::RowNotFound => ApiError::not_found("resource"),
             sqlx::Error::PoolTimedOut => {
                 tracing::error!(error = %err, "database pool exhausted");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
-                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+                unavailable()
+            }
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                tracing::error!(error = %err, "database unreachable");
+                unavailable()
+            }
+            // Refused credentials (after one re-read of the secret), a server shutting down
+            // or out of connections, a broken connection: the database is down for us.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| {
+                    ["28P01", "28000", "57P01", "57P02", "57P03", "53300"].contains(&c.as_ref()) || c.starts_with("08")
+                }) =>
+            {
+                tracing::error!(error = %err, "database unavailable");
+                unavailable()
             }
             sqlx::Error::Database(db) => {
                 let constraint = db.constraint().unwrap_or_default();

@@ -15,8 +15,8 @@ use crate::db::Tx;
 use crate::error::ApiError;
 use crate::extract::IdempotencyKey;
 
-/// How long a key is remembered.
-const RETENTION: &str = "24 hours";
+/// How long a key is remembered (the housekeeping job deletes keys older than this).
+pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 pub struct Claim {
     business_id: Uuid,
@@ -30,6 +30,7 @@ pub async fn begin<R: Serialize>(
     key: IdempotencyKey,
     operation: &str,
     request: &R,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Result<Claim, Response>, ApiError> {
     let Some(key) = key.0 else {
         return Ok(Ok(Claim { business_id, key: None }));
@@ -40,21 +41,21 @@ pub async fn begin<R: Serialize>(
     hasher.update(serde_json::to_vec(request).map_err(ApiError::internal)?);
     let hash = hasher.finalize().to_vec();
 
-    sqlx::query(&format!(
-        "DELETE FROM idempotency_keys WHERE business_id = $1 AND key = $2 \
-         AND created_at < now() - interval '{RETENTION}'"
-    ))
-    .bind(business_id)
-    .bind(&key)
-    .execute(&mut **tx)
-    .await?;
+    // A key older than the retention is forgotten: its reuse is a new request.
+    sqlx::query("DELETE FROM idempotency_keys WHERE business_id = $1 AND key = $2 AND created_at < $3")
+        .bind(business_id)
+        .bind(&key)
+        .bind(now - RETENTION)
+        .execute(&mut **tx)
+        .await?;
     let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys (business_id, key, request_hash) VALUES ($1, $2, $3) \
+        "INSERT INTO idempotency_keys (business_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
     )
     .bind(business_id)
     .bind(&key)
     .bind(&hash)
+    .bind(now)
     .execute(&mut **tx)
     .await?
     .rows_affected()

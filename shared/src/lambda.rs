@@ -81,12 +81,7 @@ pub fn with_common_layers(router: Router, app: &App) -> Router {
 /// redelivers them in order.
 ///
 /// ```ignore
-/// let mut batch = FifoBatch::default();
-/// for record in &event.records {
-///     let result = if batch.stopped() { Ok(()) } else { handle(record).await };
-///     batch.report(record, result);
-/// }
-/// batch.into_response()
+/// FifoBatch::in_order(&event.records, |record| handle(&app, record)).await
 /// ```
 #[derive(Default)]
 pub struct FifoBatch {
@@ -95,6 +90,21 @@ pub struct FifoBatch {
 }
 
 impl FifoBatch {
+    /// Handle `records` in order with `handle`, stopping at the first failure.
+    pub async fn in_order<'r, F, Fut, E>(records: &'r [SqsMessage], mut handle: F) -> SqsBatchResponse
+    where
+        F: FnMut(&'r SqsMessage) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let mut batch = FifoBatch::default();
+        for record in records {
+            let result = if batch.stopped() { Ok(()) } else { handle(record).await };
+            batch.report(record, result);
+        }
+        batch.into_response()
+    }
+
     /// Whether an earlier record failed (the rest are not tried).
     pub fn stopped(&self) -> bool {
         self.stopped

@@ -53,6 +53,9 @@ pub struct AwsPermission {
 /// Read the database credentials (every operation that touches PostgreSQL).
 pub const DATABASE_SECRET: AwsPermission =
     AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:database" };
+/// Read the cross-tenant workers' database credentials (role kairos_jobs) instead.
+pub const JOBS_DATABASE_SECRET: AwsPermission =
+    AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:database-jobs" };
 /// Read the JWT signing keys (operations that mint or verify tokens).
 pub const JWT_SECRET: AwsPermission =
     AwsPermission { actions: &["secretsmanager:GetSecretValue"], resource: "secret:jwt-signing-keys" };
@@ -125,6 +128,9 @@ pub struct Operation {
     pub extra_environment: &'static [&'static str],
     /// Writes outbox rows and publishes them right after answering (needs the queues).
     pub publishes: bool,
+    /// Works across every business through the cross-tenant functions, connected as the
+    /// jobs login (kairos_jobs) instead of the request path's.
+    pub cross_tenant: bool,
 }
 
 impl Operation {
@@ -147,6 +153,7 @@ impl Operation {
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
             publishes: false,
+            cross_tenant: false,
         }
     }
 
@@ -166,6 +173,7 @@ impl Operation {
             permissions: &[DATABASE_SECRET, JWT_SECRET],
             extra_environment: &[],
             publishes: false,
+            cross_tenant: false,
         }
     }
 
@@ -186,6 +194,7 @@ impl Operation {
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
             publishes: false,
+            cross_tenant: false,
         }
     }
 
@@ -206,6 +215,7 @@ impl Operation {
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
             publishes: false,
+            cross_tenant: false,
         }
     }
 
@@ -230,9 +240,21 @@ impl Operation {
         self
     }
 
-    /// Every AWS permission: the declared ones, and the queues if it publishes.
+    /// A cross-tenant worker: connects as the jobs login, whose secret replaces the
+    /// application's among its permissions.
+    pub const fn cross_tenant(mut self) -> Operation {
+        self.cross_tenant = true;
+        self
+    }
+
+    /// Every AWS permission: the declared ones (the jobs login's secret in place of the
+    /// application's for a cross-tenant worker), and the queues if it publishes.
     pub fn all_permissions(&self) -> Vec<AwsPermission> {
-        let mut all = self.permissions.to_vec();
+        let mut all: Vec<AwsPermission> = self
+            .permissions
+            .iter()
+            .map(|p| if self.cross_tenant && *p == DATABASE_SECRET { JOBS_DATABASE_SECRET } else { *p })
+            .collect();
         if self.publishes {
             all.extend_from_slice(crate::outbox::PUBLISH);
         }
@@ -271,6 +293,7 @@ impl Operation {
         for p in self.all_permissions() {
             match p.resource {
                 "secret:database" => env.extend(["DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
+                "secret:database-jobs" => env.extend(["JOBS_DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
                 "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
                 "secret:whatsapp" => env.extend(["WHATSAPP_SECRET_ID".into(), "WHATSAPP_API_BASE".into()]),
                 "ses:identity" => env.extend(["SES_FROM_ADDRESS".into(), "SES_CONFIGURATION_SET".into()]),
@@ -350,6 +373,18 @@ mod tests {
         assert_eq!(functions[1]["environment"], json!(["DATABASE_SECRET_ID", "DATABASE_HOST", "JWT_SECRET_ID"]));
         assert_eq!(functions[1]["permissions"][1]["resource"], "secret:jwt-signing-keys");
         assert_eq!(doc["queues"][0]["dead_letter"], json!({"name": "notifications-dlq", "max_receive_count": 5}));
+    }
+
+    #[test]
+    fn a_cross_tenant_worker_reads_the_jobs_login_instead_of_the_applications() {
+        let worker = JOB.cross_tenant().publishes();
+        let resources: Vec<&str> = worker.all_permissions().iter().map(|p| p.resource).collect();
+        assert!(resources.contains(&"secret:database-jobs"), "{resources:?}");
+        assert!(!resources.contains(&"secret:database"), "{resources:?}");
+        let env = worker.environment();
+        assert!(
+            env.contains(&"JOBS_DATABASE_SECRET_ID".to_string()) && !env.contains(&"DATABASE_SECRET_ID".to_string())
+        );
     }
 
     #[test]

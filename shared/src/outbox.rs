@@ -47,7 +47,19 @@ pub const WHATSAPP: Queue = Queue {
 pub const EVENTS: Queue =
     Queue { name: "events", dead_letter: "events-dlq", max_receive_count: 5, visibility_timeout_seconds: 360 };
 
-pub const QUEUES: &[&Queue] = &[&EMAIL, &WHATSAPP, &EVENTS];
+/// Requests whose handling must not show in the response's timing (a password reset for
+/// an address that may or may not have an account): the request only queues them.
+pub const AUTH_REQUESTS: Queue = Queue {
+    name: "auth-requests",
+    dead_letter: "auth-requests-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
+
+/// Where outbox rows go.
+pub const DESTINATIONS: &[&Queue] = &[&EMAIL, &WHATSAPP, &EVENTS];
+/// Every queue of the fleet (the manifest's, which the CDK app creates).
+pub const QUEUES: &[&Queue] = &[&EMAIL, &WHATSAPP, &EVENTS, &AUTH_REQUESTS];
 
 /// What an operation that publishes may do: send to every queue an outbox row can go to.
 pub const PUBLISH: &[AwsPermission] = &[
@@ -144,29 +156,48 @@ pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, Api
     .fetch_all(&mut *tx)
     .await?;
     let sent = send(app, &rows).await?;
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY ($1)")
+    let now = app.now();
+    sqlx::query("UPDATE outbox SET published_at = $2 WHERE id = ANY ($1)")
         .bind(&sent.accepted)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
-    set_aside(&mut tx, &sent.refused_for_good).await?;
+    for (id, reason) in &sent.refused_for_good {
+        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
+        sqlx::query("UPDATE outbox SET published_at = $3, publish_error = $2 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(sent.accepted.len())
 }
 
 /// The relay's sweep: publish every unpublished row of every business, oldest first, in
-/// batches. Returns how many rows were published.
+/// batches. Returns how many rows were published. Cross-tenant: runs as the jobs role.
 pub async fn relay(app: &App) -> Result<usize, ApiError> {
     let mut total = 0;
     loop {
-        let mut tx = app.db.system_tx().await?;
+        let mut tx = app.jobs_db().system_tx().await?;
         let rows: Vec<Envelope> =
             sqlx::query_as("SELECT * FROM outbox_lock_unpublished(100)").fetch_all(&mut *tx).await?;
         if rows.is_empty() {
             return Ok(total);
         }
         let sent = send(app, &rows).await?;
-        sqlx::query("SELECT outbox_mark_published($1)").bind(&sent.accepted).execute(&mut *tx).await?;
-        set_aside(&mut tx, &sent.refused_for_good).await?;
+        let now = app.now();
+        sqlx::query("SELECT outbox_mark_published($1, $2)").bind(&sent.accepted).bind(now).execute(&mut *tx).await?;
+        for (id, reason) in &sent.refused_for_good {
+            tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
+            sqlx::query("SELECT outbox_set_aside($1, $2, $3)")
+                .bind(id)
+                .bind(reason)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         total += sent.accepted.len();
         if sent.accepted.len() + sent.refused_for_good.len() < rows.len() {
@@ -190,7 +221,7 @@ pub struct Sent {
 pub async fn send(app: &App, rows: &[Envelope]) -> Result<Sent, ApiError> {
     let mut successes: Vec<Uuid> = Vec::new();
     let mut for_good: Vec<(Uuid, String)> = Vec::new();
-    for queue in QUEUES {
+    for queue in DESTINATIONS {
         let for_queue: Vec<&Envelope> =
             rows.iter().filter(|r| destinations(&r.kind).iter().any(|q| q.name == queue.name)).collect();
         for chunk in for_queue.chunks(10) {
@@ -208,19 +239,6 @@ pub async fn send(app: &App, rows: &[Envelope]) -> Result<Sent, ApiError> {
         .map(|r| r.id)
         .collect();
     Ok(Sent { accepted, refused_for_good: for_good })
-}
-
-/// Rows SQS will never take: keep them, with the reason, out of the relay's way.
-async fn set_aside(tx: &mut Tx, rows: &[(Uuid, String)]) -> Result<(), ApiError> {
-    for (id, reason) in rows {
-        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
-        sqlx::query("UPDATE outbox SET published_at = now(), publish_error = $2 WHERE id = $1")
-            .bind(id)
-            .bind(reason)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 /// The message body: the row as JSON, with the two characters SQS does not carry
@@ -301,9 +319,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_queue_can_be_published_to() {
+    fn every_destination_can_be_published_to() {
         let publishable: Vec<&str> = PUBLISH.iter().map(|p| p.resource.trim_start_matches("queue:")).collect();
-        assert_eq!(publishable, QUEUES.iter().map(|q| q.name).collect::<Vec<_>>());
+        assert_eq!(publishable, DESTINATIONS.iter().map(|q| q.name).collect::<Vec<_>>());
     }
 
     #[test]

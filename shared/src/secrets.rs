@@ -1,4 +1,5 @@
-//! Secrets from AWS Secrets Manager, fetched once per cold start and cached.
+//! Secrets from AWS Secrets Manager, fetched once per cold start and cached (until a
+//! caller finds the value stale and `forget`s it).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,15 @@ pub async fn get_string(id: &str) -> Result<String, SecretError> {
         cache.get_or_insert_with(HashMap::new).entry(id.to_owned()).or_default().clone()
     };
     cell.get_or_try_init(|| fetch(id)).await.cloned()
+}
+
+/// Drop the cached value: the next read fetches the secret again (after the value it
+/// gave was refused, a rotation).
+pub fn forget(id: &str) {
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(cache) = cache.as_mut() {
+        cache.remove(id);
+    }
 }
 
 /// The secret parsed from JSON.

@@ -52,6 +52,51 @@ async fn from(t: &TestApp, path: &str, ip: &str, body: Value) -> Res {
     t.call(Method::POST, path, None, Some(body), &[("x-forwarded-for", ip)]).await
 }
 
+/// Ask for a reset link (from `ip`, or the default address), then let the consumer that
+/// looks the address up run, as SQS would run it.
+async fn forgot(t: &TestApp, ip: Option<&str>, email: &str) -> Res {
+    let body = json!({ "email": email });
+    let res = match ip {
+        Some(ip) => from(t, "/v1/auth/password/forgot", ip, body).await,
+        None => t.post("/v1/auth/password/forgot", None, body).await,
+    };
+    t.drain(&auth::password_forgot_send::OP).await;
+    res
+}
+
+#[tokio::test]
+async fn forgot_password_takes_the_same_steps_for_known_and_unknown_addresses() {
+    let t = TestApp::spawn().await;
+    register(&t, "known@example.com", "Kim").await;
+    let tokens = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM auth_tokens WHERE purpose = 'password_reset'")
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap()
+    };
+    let mut answers = Vec::new();
+    for email in ["known@example.com", "unknown@example.com"] {
+        let before = (tokens().await, outbox(&t, "auth.password_reset").await.len());
+        let res = t.post("/v1/auth/password/forgot", None, json!({ "email": email })).await;
+        // The request did one thing, the same for both: it queued the address. No token,
+        // no outbox row, no lookup result anywhere yet.
+        assert_eq!(t.queue_depth("auth-requests").await, 1, "{email}");
+        assert_eq!((tokens().await, outbox(&t, "auth.password_reset").await.len()), before, "{email}");
+        let mut headers: Vec<String> =
+            res.headers.iter().filter(|(k, _)| *k != "x-request-id").map(|(k, v)| format!("{k}: {v:?}")).collect();
+        headers.sort();
+        answers.push((res.status, res.body.clone(), headers));
+        assert_eq!(t.drain(&auth::password_forgot_send::OP).await, 1);
+    }
+    assert_eq!(answers[0], answers[1], "the answers must not tell the addresses apart");
+    assert_eq!(answers[0].0, StatusCode::ACCEPTED);
+    // After the answers, the consumer emailed the known address only.
+    assert_eq!(tokens().await, 1);
+    let messages = outbox(&t, "auth.password_reset").await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].1["email"], "known@example.com");
+}
+
 #[tokio::test]
 async fn forgot_password_emails_a_one_hour_single_use_token_and_reset_ends_every_session() {
     let t = TestApp::spawn().await;
@@ -61,11 +106,11 @@ async fn forgot_password_emails_a_one_hour_single_use_token_and_reset_ends_every
     let old_refresh = owner["refresh_token"].as_str().unwrap().to_owned();
 
     // An unknown address gets the same answer and no email.
-    let res = t.post("/v1/auth/password/forgot", None, json!({"email": "nobody@example.com"})).await;
+    let res = forgot(&t, None, "nobody@example.com").await;
     assert_eq!((res.status, &res.body), (StatusCode::ACCEPTED, &Value::Null));
     assert!(outbox(&t, "auth.password_reset").await.is_empty());
 
-    let res = t.post("/v1/auth/password/forgot", None, json!({"email": "ROSA@example.com"})).await;
+    let res = forgot(&t, None, "ROSA@example.com").await;
     assert_eq!((res.status, &res.body), (StatusCode::ACCEPTED, &Value::Null));
     let messages = outbox(&t, "auth.password_reset").await;
     assert_eq!(messages.len(), 1);
@@ -107,10 +152,11 @@ async fn forgot_password_emails_a_one_hour_single_use_token_and_reset_ends_every
     assert_eq!((res.status, res.code(), res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "TOKEN_INVALID", "token"));
 
     // An hour later a link is dead.
-    t.post("/v1/auth/password/forgot", None, json!({"email": "rosa@example.com"})).await;
+    forgot(&t, None, "rosa@example.com").await;
     let late = emailed_token(&t, "auth.password_reset", "rosa@example.com").await;
     assert_ne!(late, token);
-    sqlx::query("UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
+    sqlx::query("UPDATE auth_tokens SET expires_at = $1 WHERE used_at IS NULL")
+        .bind(t.app.now() - chrono::Duration::seconds(1))
         .execute(&t.db.admin)
         .await
         .unwrap();
@@ -118,7 +164,7 @@ async fn forgot_password_emails_a_one_hour_single_use_token_and_reset_ends_every
     assert_eq!((res.status, res.code(), res.field()), (StatusCode::UNPROCESSABLE_ENTITY, "TOKEN_EXPIRED", "token"));
 
     // A reset token is not a verification token.
-    t.post("/v1/auth/password/forgot", None, json!({"email": "rosa@example.com"})).await;
+    forgot(&t, None, "rosa@example.com").await;
     let fresh = emailed_token(&t, "auth.password_reset", "rosa@example.com").await;
     let res = t.post("/v1/auth/email/verify", None, json!({"token": fresh})).await;
     assert_eq!((res.status, res.code()), (StatusCode::UNPROCESSABLE_ENTITY, "TOKEN_INVALID"));
@@ -130,9 +176,7 @@ async fn forgot_password_is_throttled_without_telling_who_is_registered() {
     register(&t, "flood@example.com", "Flo").await;
     // One account gets at most three reset emails an hour; the answer never changes.
     for i in 0..5 {
-        let res =
-            from(&t, "/v1/auth/password/forgot", &format!("198.51.100.{i}"), json!({"email": "flood@example.com"}))
-                .await;
+        let res = forgot(&t, Some(&format!("198.51.100.{i}")), "flood@example.com").await;
         assert_eq!(res.status, StatusCode::ACCEPTED);
     }
     assert_eq!(outbox(&t, "auth.password_reset").await.len(), 3);

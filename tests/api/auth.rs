@@ -286,9 +286,10 @@ async fn expired_tokens_and_unknown_keys_are_refused() {
     let who = Auth { business_id: a.business_id, user_id: a.owner_id, role: Role::Owner, session_id: None };
     let keys = t.app.signing_keys().await.unwrap();
 
-    let fresh = keys.issue_until(&who, epoch_now() + 60).unwrap();
+    let now = t.app.now();
+    let fresh = keys.issue_until(&who, epoch(now) + 60, now).unwrap();
     assert_eq!(t.get("/v1/auth/me", Some(&fresh)).await.status, StatusCode::OK);
-    let expired = keys.issue_until(&who, epoch_now() - 60).unwrap();
+    let expired = keys.issue_until(&who, epoch(now) - 60, now).unwrap();
     assert_eq!(t.get("/v1/auth/me", Some(&expired)).await.status, StatusCode::UNAUTHORIZED);
 
     // Signed by a key the platform does not have (an old key retired, or a forger's).
@@ -296,11 +297,11 @@ async fn expired_tokens_and_unknown_keys_are_refused() {
         r#"{"keys":[{"kid":"retired-1","secret":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}]}"#,
     )
     .unwrap();
-    let foreign = stranger.issue_until(&who, epoch_now() + 60).unwrap();
+    let foreign = stranger.issue_until(&who, epoch(now) + 60, now).unwrap();
     let res = t.get("/v1/auth/me", Some(&foreign)).await;
     assert_eq!((res.status, res.code()), (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"));
 }
 
-fn epoch_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+fn epoch(t: chrono::DateTime<chrono::Utc>) -> u64 {
+    t.timestamp() as u64
 }

@@ -118,9 +118,10 @@ async fn schedule_resolves_hours_per_local_date_across_dst() {
            VALUES ('{b}', '{alex}', '2026-10-26', '{{600}}', '{{720}}');
          INSERT INTO holidays (id, business_id, date, name) VALUES (gen_random_uuid(), '{b}', '2026-10-27', 'Team day');
          INSERT INTO customers (id, business_id, name, email) VALUES ('{c}', '{b}', 'Chris', 'chris@example.com');
-         INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked)
+         INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked,
+                                   scheduled_at)
            VALUES (gen_random_uuid(), '{b}', '{service}', '{alex}', '{c}', '2026-10-25T09:00Z', '2026-10-25T09:30Z',
-                   tstzrange('2026-10-25T09:00Z', '2026-10-25T09:30Z'));",
+                   tstzrange('2026-10-25T09:00Z', '2026-10-25T09:30Z'), '2026-10-01T09:00Z');",
         b = a.business_id,
         c = uuid::Uuid::now_v7(),
     );

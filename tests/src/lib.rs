@@ -94,6 +94,11 @@ impl TestDb {
     pub fn app_url(&self) -> String {
         pg_url("kairos_app", &self.name)
     }
+
+    /// The URL the cross-tenant workers use (relay, sweeps, housekeeping).
+    pub fn jobs_url(&self) -> String {
+        pg_url("kairos_jobs", &self.name)
+    }
 }
 
 impl Drop for TestDb {
@@ -220,7 +225,8 @@ impl TestApp {
             .max_connections(config.database_max_connections)
             .connect_lazy(&db.app_url())
             .expect("app pool");
-        let mut app = App::new(config, Db::from_pool(pool));
+        let jobs_pool = PgPoolOptions::new().max_connections(4).connect_lazy(&db.jobs_url()).expect("jobs pool");
+        let mut app = App::new(config, Db::from_pool(pool)).with_jobs_db(Some(Db::from_pool(jobs_pool)));
         if let Some(now) = now {
             app = app.with_now(now);
         }
@@ -320,7 +326,7 @@ impl TestApp {
     /// hand out, such as for a user that does not exist).
     pub async fn token_for(&self, auth: &Auth) -> String {
         let keys = self.app.signing_keys().await.expect("keys");
-        keys.issue(auth, std::time::Duration::from_secs(300)).expect("token")
+        keys.issue(auth, std::time::Duration::from_secs(300), self.app.now()).expect("token")
     }
 }
 

@@ -57,7 +57,7 @@ async fn handler(
 ) -> ApiResult<Response> {
     let business_id = app.db.business_id_by_slug(&slug).await?;
     let mut tx = app.db.tenant_tx(business_id).await?;
-    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req).await? {
+    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req, app.now()).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };
@@ -140,6 +140,7 @@ pub async fn claim_for(
         created_by: "customer",
         outside_availability: false,
         notes: String::new(),
+        scheduled_at: app.now(),
     };
     let appointment = model::claim(tx, business_id, rules, free, &new).await?;
     let manage_token = model::manage_token(app, business_id, &appointment).await?;

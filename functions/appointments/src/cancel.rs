@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::routing::post;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared::db::Tx;
 use shared::types::Text;
@@ -36,14 +37,20 @@ async fn handler(
     auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     model::lock(&mut tx, appointment_id).await?;
-    let appointment = cancel(&mut tx, auth.business_id, appointment_id, req.reason.as_ref()).await?;
+    let appointment = cancel(&mut tx, auth.business_id, appointment_id, req.reason.as_ref(), app.now()).await?;
     tx.commit().await?;
     Ok(Json(appointment))
 }
 
 /// Cancel a locked appointment. Cancelling a cancelled one changes nothing; a completed
 /// or no-show appointment is history and cannot be cancelled (409).
-pub async fn cancel(tx: &mut Tx, business_id: Uuid, id: Uuid, reason: Option<&Text>) -> ApiResult<Appointment> {
+pub async fn cancel(
+    tx: &mut Tx,
+    business_id: Uuid,
+    id: Uuid,
+    reason: Option<&Text>,
+    now: DateTime<Utc>,
+) -> ApiResult<Appointment> {
     let current = model::fetch(tx, id).await?;
     match current.status.as_str() {
         "cancelled" => return Ok(current),
@@ -53,11 +60,12 @@ pub async fn cancel(tx: &mut Tx, business_id: Uuid, id: Uuid, reason: Option<&Te
         }
     }
     sqlx::query!(
-        "UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2,
+        "UPDATE appointments SET status = 'cancelled', cancelled_at = $3, cancel_reason = $2,
                 sequence = sequence + 1, updated_at = now()
          WHERE id = $1",
         id,
-        reason.map(|r| r.to_string())
+        reason.map(|r| r.to_string()),
+        now
     )
     .execute(&mut **tx)
     .await?;

@@ -35,7 +35,7 @@ async fn handler(
             format!("online cancellation closed at {}; please call the business", view.changeable_until.to_rfc3339()),
         ));
     }
-    let appointment = cancel::cancel(&mut tx, business_id, appointment_id, req.reason.as_ref()).await?;
+    let appointment = cancel::cancel(&mut tx, business_id, appointment_id, req.reason.as_ref(), app.now()).await?;
     tx.commit().await?;
     Ok(Json(appointment))
 }

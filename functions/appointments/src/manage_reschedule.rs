@@ -65,7 +65,7 @@ async fn handler(
     let Some(staff_id) = staff_id else {
         return Err(crate::book::not_offered(&mut tx, &rules, &request, req.start).await);
     };
-    let moved = move_to(&mut tx, business_id, &rules, appointment_id, staff_id, req.start).await?;
+    let moved = move_to(&mut tx, business_id, &rules, appointment_id, staff_id, req.start, app.now()).await?;
     let manage_token = model::manage_token(&app, business_id, &moved).await?;
     tx.commit().await?;
     Ok(Json(Booked {

@@ -60,6 +60,8 @@ pub struct NewAppointment {
     pub created_by: &'static str,
     pub outside_availability: bool,
     pub notes: String,
+    /// When this time was chosen (the application's clock): no reminder is due before it.
+    pub scheduled_at: DateTime<Utc>,
 }
 
 /// Insert the appointment with the first of `staff` (in order) whose time is still free.
@@ -78,8 +80,8 @@ pub async fn claim(
         let id = Uuid::now_v7();
         let inserted = sqlx::query!(
             "INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at,
-                                       blocked, created_by, outside_availability, notes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, tstzrange($9, $10), $11, $12, $13)",
+                                       blocked, created_by, outside_availability, notes, scheduled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, tstzrange($9, $10), $11, $12, $13, $14)",
             id,
             business_id,
             new.service_id,
@@ -92,7 +94,8 @@ pub async fn claim(
             blocked_until,
             new.created_by,
             new.outside_availability,
-            new.notes
+            new.notes,
+            new.scheduled_at
         )
         .execute(&mut **tx)
         .await;
@@ -155,7 +158,7 @@ pub async fn from_manage_token(app: &App, token: &str) -> ApiResult<(Tx, Uuid, U
     let (business_id, appointment_id) = app
         .signing_keys()
         .await?
-        .verify_link("manage", token)
+        .verify_link("manage", token, app.now())
         .map_err(|_| ApiError::not_found("appointment").with_code("LINK_INVALID"))?;
     let tx = app.db.tenant_tx(business_id).await?;
     Ok((tx, business_id, appointment_id))

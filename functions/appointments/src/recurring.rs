@@ -90,7 +90,7 @@ async fn handler(
 ) -> ApiResult<Response> {
     auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req).await? {
+    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };
@@ -120,6 +120,7 @@ async fn handler(
                 created_by: "staff",
                 outside_availability: req.allow_outside_availability,
                 notes: req.notes.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                scheduled_at: app.now(),
             };
             model::claim(&mut tx, auth.business_id, &rules, &[req.staff_id], &new).await
         }

@@ -57,7 +57,7 @@ async fn handler(
         Some(appointment_id),
     )
     .await?;
-    let moved = move_to(&mut tx, auth.business_id, &rules, appointment_id, staff_id, req.start).await?;
+    let moved = move_to(&mut tx, auth.business_id, &rules, appointment_id, staff_id, req.start, app.now()).await?;
     tx.commit().await?;
     Ok(Json(moved))
 }
@@ -79,18 +79,20 @@ pub async fn move_to(
     id: Uuid,
     staff_id: Uuid,
     start: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> ApiResult<Appointment> {
     let (blocked_from, blocked_until) = rules.blocked(start);
     sqlx::query!(
         "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6),
-                sequence = sequence + 1, scheduled_at = now(), updated_at = now()
+                sequence = sequence + 1, scheduled_at = $7, updated_at = now()
          WHERE id = $1",
         id,
         staff_id,
         start,
         start + rules.duration,
         blocked_from,
-        blocked_until
+        blocked_until,
+        now
     )
     .execute(&mut **tx)
     .await?;

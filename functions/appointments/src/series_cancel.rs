@@ -50,7 +50,7 @@ async fn handler(
     .await?;
     let mut cancelled = Vec::with_capacity(upcoming.len());
     for id in upcoming {
-        cancelled.push(cancel::cancel(&mut tx, auth.business_id, id, req.reason.as_ref()).await?);
+        cancelled.push(cancel::cancel(&mut tx, auth.business_id, id, req.reason.as_ref(), app.now()).await?);
     }
     tx.commit().await?;
     Ok(Json(SeriesCancelled { series_id, cancelled }))

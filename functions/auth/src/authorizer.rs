@@ -44,8 +44,11 @@ pub async fn authorize(app: &App, header: Option<&str>) -> Result<Auth, ApiError
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
-    let auth =
-        app.signing_keys().await?.verify(token).map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
+    let auth = app
+        .signing_keys()
+        .await?
+        .verify(token, app.now())
+        .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let state = sqlx::query!(

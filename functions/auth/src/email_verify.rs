@@ -33,12 +33,13 @@ async fn handler(State(app): State<App>, Json(req): Json<VerifyRequest>) -> ApiR
     let token = onetime::redeem(&app, &mut tx, Purpose::EmailVerify, &req.token).await?;
     let user_id = token.user_id.ok_or_else(|| ApiError::internal("verification token without a user"))?;
     sqlx::query!(
-        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
-        user_id
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, $2), updated_at = now() WHERE id = $1",
+        user_id,
+        app.now()
     )
     .execute(&mut *tx)
     .await?;
-    onetime::retire_others(&mut tx, Purpose::EmailVerify, Subject::User(user_id)).await?;
+    onetime::retire_others(&mut tx, Purpose::EmailVerify, Subject::User(user_id), app.now()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

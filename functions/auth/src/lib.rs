@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod onetime;
 pub mod password_change;
 pub mod password_forgot;
+pub mod password_forgot_send;
 pub mod password_reset;
 pub mod refresh;
 pub mod register;
@@ -31,6 +32,7 @@ pub const OPERATIONS: &[&Operation] = &[
     &logout::OP,
     &me::OP,
     &password_forgot::OP,
+    &password_forgot_send::OP,
     &password_reset::OP,
     &password_change::OP,
     &email_verify::OP,

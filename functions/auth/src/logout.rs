@@ -14,7 +14,7 @@ async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<StatusCode> {
     // Tokens from before sessions existed have nothing to end.
     if let Some(session) = auth.session_id {
         let mut tx = app.db.tenant_tx(auth.business_id).await?;
-        tokens::revoke_session(&mut tx, session, "logout").await?;
+        tokens::revoke_session(&mut tx, session, "logout", app.now()).await?;
         tx.commit().await?;
     }
     Ok(StatusCode::NO_CONTENT)

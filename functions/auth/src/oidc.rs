@@ -13,6 +13,7 @@ use std::sync::{LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -55,6 +56,7 @@ struct Claims {
     email_verified: Option<Value>,
     #[serde(default)]
     nonce: Option<String>,
+    exp: i64,
 }
 
 fn refused(provider: &Provider, why: &str) -> ApiError {
@@ -62,7 +64,11 @@ fn refused(provider: &Provider, why: &str) -> ApiError {
         .with_code("INVALID_ID_TOKEN")
 }
 
-/// Verify `id_token` from `provider`, issued to one of `client_ids` for `nonce`.
+/// Seconds of clock difference with the provider that are forgiven.
+const LEEWAY_SECONDS: i64 = 60;
+
+/// Verify `id_token` from `provider`, issued to one of `client_ids` for `nonce`, unexpired
+/// at `now` (the application's clock).
 pub async fn verify(
     provider: &Provider,
     keys: &KeyCache,
@@ -70,6 +76,7 @@ pub async fn verify(
     client_ids: &[String],
     id_token: &str,
     nonce: &str,
+    now: DateTime<Utc>,
 ) -> Result<Identity, ApiError> {
     let header = jsonwebtoken::decode_header(id_token).map_err(|_| refused(provider, "not a signed token"))?;
     if header.alg != Algorithm::RS256 {
@@ -89,12 +96,11 @@ pub async fn verify(
     validation.set_issuer(provider.issuers);
     validation.set_audience(client_ids);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.leeway = 60;
+    validation.validate_exp = false;
     let claims = jsonwebtoken::decode::<Claims>(id_token, &key, &validation)
         .map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
-                ErrorKind::ExpiredSignature => "expired",
                 ErrorKind::InvalidIssuer => "wrong issuer",
                 ErrorKind::InvalidAudience => "issued to another application",
                 ErrorKind::InvalidSignature => "bad signature",
@@ -103,6 +109,9 @@ pub async fn verify(
             refused(provider, why)
         })?
         .claims;
+    if claims.exp.saturating_add(LEEWAY_SECONDS) < now.timestamp() {
+        return Err(refused(provider, "expired"));
+    }
 
     // Clients may hand the provider the nonce itself or its SHA-256 in hex (Apple's iOS
     // guidance); either way only the holder of the raw nonce gets past this.

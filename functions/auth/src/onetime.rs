@@ -65,14 +65,15 @@ pub async fn create(
     rand::fill(&mut secret);
     let plain = URL_SAFE_NO_PAD.encode(secret);
     let id = Uuid::now_v7();
-    let expires_at = app.now() + purpose.lifetime();
+    let now = app.now();
+    let expires_at = now + purpose.lifetime();
     let (user_id, staff_id) = match subject {
         Subject::User(u) => (Some(u), None),
         Subject::Staff(s) => (None, Some(s)),
     };
     sqlx::query!(
-        "INSERT INTO auth_tokens (id, business_id, purpose, user_id, staff_id, token_hash, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO auth_tokens (id, business_id, purpose, user_id, staff_id, token_hash, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         id,
         business_id,
         purpose.as_str(),
@@ -80,6 +81,7 @@ pub async fn create(
         staff_id,
         tokens::hash(&plain),
         expires_at,
+        now,
     )
     .execute(&mut **tx)
     .await?;
@@ -102,7 +104,7 @@ fn refused(code: &'static str, detail: &str) -> ApiError {
 /// An unknown token is a 422 naming `token`.
 pub async fn business_of(app: &App, plain: &str) -> Result<Uuid, ApiError> {
     sqlx::query_scalar!("SELECT auth_token_business($1)", tokens::hash(plain))
-        .fetch_one(&app.db.pool)
+        .fetch_one(&mut *app.db.acquire().await?)
         .await?
         .ok_or_else(|| refused("TOKEN_INVALID", "this link is not valid; ask for a new one"))
 }
@@ -125,24 +127,30 @@ pub async fn redeem(app: &App, tx: &mut Tx, purpose: Purpose, plain: &str) -> Re
     if row.expires_at <= app.now() {
         return Err(refused("TOKEN_EXPIRED", "this link has expired; ask for a new one"));
     }
-    sqlx::query!("UPDATE auth_tokens SET used_at = now() WHERE id = $1", row.id).execute(&mut **tx).await?;
+    sqlx::query!("UPDATE auth_tokens SET used_at = $2 WHERE id = $1", row.id, app.now()).execute(&mut **tx).await?;
     Ok(Redeemed { id: row.id, business_id: row.business_id, user_id: row.user_id, staff_id: row.staff_id })
 }
 
 /// Retire every other open token of this purpose for the subject: once one link worked,
 /// older ones in the mailbox must not.
-pub async fn retire_others(tx: &mut Tx, purpose: Purpose, subject: Subject) -> Result<(), ApiError> {
+pub async fn retire_others(
+    tx: &mut Tx,
+    purpose: Purpose,
+    subject: Subject,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let (user_id, staff_id) = match subject {
         Subject::User(u) => (Some(u), None),
         Subject::Staff(s) => (None, Some(s)),
     };
     sqlx::query!(
-        "UPDATE auth_tokens SET used_at = now()
+        "UPDATE auth_tokens SET used_at = $4
          WHERE purpose = $1 AND used_at IS NULL
            AND (user_id = $2 OR staff_id = $3)",
         purpose.as_str(),
         user_id,
         staff_id,
+        now,
     )
     .execute(&mut **tx)
     .await?;

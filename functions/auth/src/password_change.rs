@@ -77,7 +77,7 @@ pub async fn change_own(app: &App, auth: &Auth, ip: &str, current: &str, new: &P
     if changed == 0 {
         return Err(ApiError::conflict("PASSWORD_CHANGED", "the password was changed meanwhile; sign in again"));
     }
-    tokens::revoke_user_sessions(&mut tx, auth.user_id, auth.session_id, "password changed").await?;
+    tokens::revoke_user_sessions(&mut tx, auth.user_id, auth.session_id, "password changed", app.now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,16 +1,20 @@
 //! Ask for a password reset link. The answer is the same 202 whether or not the email has
-//! an account, so the endpoint tells nobody who is registered.
+//! an account, and so is the work behind it: the request checks its throttle and queues
+//! the address (one SQS message), nothing else. Whether an account exists is looked up by
+//! `auth-password-forgot-send`, after the answer, so neither the answer nor its timing
+//! tells anyone who is registered.
 
+use aws_sdk_sqs::error::DisplayErrorContext;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use chrono::Duration;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::operation::{AwsPermission, DATABASE_SECRET};
 use shared::types::Email;
-use shared::{Access, ApiResult, App, Json, Operation, SourceIp, outbox};
+use shared::{Access, ApiError, ApiResult, App, Json, Operation, SourceIp, outbox};
+use uuid::Uuid;
 
-use crate::onetime::{self, Purpose, Subject};
 use crate::throttle;
 
 pub const OP: Operation = Operation::http(
@@ -22,13 +26,10 @@ pub const OP: Operation = Operation::http(
     "Email a password reset link",
     || post(handler),
 )
-.publishes();
+.permissions(&[DATABASE_SECRET, AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:auth-requests" }]);
 
 /// Requests per source address in the throttle window.
 const PER_ADDRESS: i64 = 10;
-/// Reset emails one account can be sent per hour; more are dropped silently (the answer
-/// must not differ), so nobody can flood a mailbox.
-const PER_ACCOUNT_PER_HOUR: i64 = 3;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,45 +37,43 @@ pub struct ForgotRequest {
     pub email: Email,
 }
 
+/// The queued request, as `auth-password-forgot-send` reads it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ResetWanted {
+    pub kind: String,
+    pub email: String,
+}
+
+pub const KIND: &str = "password_reset_wanted";
+
 async fn handler(
     State(app): State<App>,
     SourceIp(ip): SourceIp,
     Json(req): Json<ForgotRequest>,
 ) -> ApiResult<StatusCode> {
     throttle::request(&app, "password_forgot", &ip, PER_ADDRESS).await?;
-
-    // Which business the email belongs to is not known yet: the cross-tenant lookup.
-    let mut tx = app.db.system_tx().await?;
-    let account = sqlx::query!(
-        r#"SELECT user_id AS "user_id!", business_id AS "business_id!" FROM auth_user_by_email($1)"#,
-        req.email.as_ref()
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let Some(account) = account else {
-        tracing::info!("password reset asked for an unknown email");
-        return Ok(StatusCode::ACCEPTED);
-    };
-
-    let mut tx = app.db.tenant_tx(account.business_id).await?;
-    let subject = Subject::User(account.user_id);
-    if onetime::recent(&mut tx, Purpose::PasswordReset, subject, app.now() - Duration::hours(1)).await?
-        >= PER_ACCOUNT_PER_HOUR
-    {
-        tracing::info!(user_id = %account.user_id, "password reset emails capped for this account");
-        return Ok(StatusCode::ACCEPTED);
-    }
-    let user = sqlx::query!("SELECT email, name FROM users WHERE id = $1", account.user_id).fetch_one(&mut *tx).await?;
-    let token = onetime::create(&app, &mut tx, account.business_id, Purpose::PasswordReset, subject).await?;
-    let payload = json!({
-        "email": user.email,
-        "name": user.name,
-        "token": token.plain,
-        "expires_at": token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
-    let key = format!("user:{}:password_reset:{}", account.user_id, token.id);
-    outbox::push(&mut tx, account.business_id, &key, "auth.password_reset", &payload).await?;
-    tx.commit().await?;
+    let body = serde_json::to_string(&ResetWanted { kind: KIND.into(), email: req.email.as_ref().to_owned() })
+        .map_err(ApiError::internal)?;
+    // One group per address: one person's requests are handled in order, others' in
+    // parallel. The group id is a hash, so the address does not sit in SQS metadata.
+    let group = hex(&Sha256::digest(req.email.as_ref().as_bytes())[..16]);
+    outbox::sqs()
+        .await
+        .send_message()
+        .queue_url(outbox::queue_url(&app, outbox::AUTH_REQUESTS.name).await?)
+        .message_body(body)
+        .message_group_id(group)
+        .message_deduplication_id(Uuid::new_v4().simple().to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %DisplayErrorContext(e), "could not queue a password reset request");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
+                .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"))
+        })?;
     Ok(StatusCode::ACCEPTED)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

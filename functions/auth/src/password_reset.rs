@@ -41,15 +41,16 @@ async fn handler(State(app): State<App>, Json(req): Json<ResetRequest>) -> ApiRe
     let user_id = token.user_id.ok_or_else(|| shared::ApiError::internal("reset token without a user"))?;
     // The reset proved the mailbox is theirs, so the address counts as verified too.
     let email = sqlx::query_scalar!(
-        "UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+        "UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, $3), updated_at = now()
          WHERE id = $1 RETURNING email",
         user_id,
-        password_hash
+        password_hash,
+        app.now()
     )
     .fetch_one(&mut *tx)
     .await?;
-    onetime::retire_others(&mut tx, Purpose::PasswordReset, Subject::User(user_id)).await?;
-    tokens::revoke_user_sessions(&mut tx, user_id, None, "password reset").await?;
+    onetime::retire_others(&mut tx, Purpose::PasswordReset, Subject::User(user_id), app.now()).await?;
+    tokens::revoke_user_sessions(&mut tx, user_id, None, "password reset", app.now()).await?;
     tx.commit().await?;
 
     // The owner may sign in at once, even if someone had locked the account by guessing.

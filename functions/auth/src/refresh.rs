@@ -33,7 +33,7 @@ async fn handler(State(app): State<App>, Json(req): Json<RefreshRequest>) -> Api
     let hash = tokens::hash(&req.refresh_token);
     // The token alone says nothing of its business: the one cross-tenant lookup.
     let business_id = sqlx::query_scalar!("SELECT auth_refresh_business($1)", &hash)
-        .fetch_one(&app.db.pool)
+        .fetch_one(&mut *app.db.acquire().await?)
         .await?
         .ok_or_else(invalid)?;
 
@@ -54,7 +54,7 @@ async fn handler(State(app): State<App>, Json(req): Json<RefreshRequest>) -> Api
     .ok_or_else(invalid)?;
 
     if token.used_at.is_some() && token.session_revoked_at.is_none() {
-        tokens::revoke_session(&mut tx, token.family_id, "refresh token reused").await?;
+        tokens::revoke_session(&mut tx, token.family_id, "refresh token reused", app.now()).await?;
         // Commit the revocation before answering: the refusal must stick.
         tx.commit().await?;
         tracing::warn!(session = %token.family_id, "refresh token reused; session revoked");
@@ -71,8 +71,9 @@ async fn handler(State(app): State<App>, Json(req): Json<RefreshRequest>) -> Api
         return Err(ApiError::forbidden("this business is suspended").with_code("BUSINESS_SUSPENDED"));
     }
     let role = Role::parse(&token.role).ok_or_else(|| ApiError::internal("unknown role in users"))?;
-    sqlx::query!("UPDATE refresh_tokens SET used_at = now() WHERE id = $1", token.id).execute(&mut *tx).await?;
-    sqlx::query!("UPDATE sessions SET last_used_at = now() WHERE id = $1", token.family_id).execute(&mut *tx).await?;
+    let now = app.now();
+    sqlx::query!("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", token.id, now).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE sessions SET last_used_at = $2 WHERE id = $1", token.family_id, now).execute(&mut *tx).await?;
     let auth = Auth { business_id, user_id: token.user_id, role, session_id: Some(token.family_id) };
     let pair = tokens::issue(&app, &mut tx, &auth, Some(token.family_id)).await?;
     tx.commit().await?;

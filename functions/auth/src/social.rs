@@ -31,15 +31,17 @@ pub async fn sign_in(
     client_ids: &[String],
     req: &ProviderSignIn,
 ) -> ApiResult<Tokens> {
-    let identity = oidc::verify(provider, &oidc::KEYS, jwks_url, client_ids, &req.id_token, &req.nonce).await?;
+    let identity =
+        oidc::verify(provider, &oidc::KEYS, jwks_url, client_ids, &req.id_token, &req.nonce, app.now()).await?;
     let (user_id, business_id, new_link) = find_account(app, provider, &identity).await?;
 
     let mut tx = app.db.tenant_tx(business_id).await?;
     let token_hash = Sha256::digest(req.id_token.as_bytes());
     let first_use = sqlx::query!(
-        "INSERT INTO id_token_uses (token_hash, business_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        "INSERT INTO id_token_uses (token_hash, business_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         token_hash.as_slice(),
-        business_id
+        business_id,
+        app.now()
     )
     .execute(&mut *tx)
     .await?
@@ -53,14 +55,15 @@ pub async fn sign_in(
     crate::login::ensure_active(&mut tx, business_id).await?;
     if new_link {
         sqlx::query!(
-            "INSERT INTO user_identities (id, business_id, user_id, provider, subject, email)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO user_identities (id, business_id, user_id, provider, subject, email, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             Uuid::now_v7(),
             business_id,
             user_id,
             provider.name,
             identity.subject,
             identity.email,
+            app.now(),
         )
         .execute(&mut *tx)
         .await?;
@@ -70,19 +73,22 @@ pub async fn sign_in(
             // survive (otherwise registering someone else's address would be a way into
             // their account later). The owner can set a password with a reset email.
             sqlx::query!(
-                "UPDATE users SET email_verified_at = now(), password_hash = NULL, updated_at = now() WHERE id = $1",
-                user_id
+                "UPDATE users SET email_verified_at = $2, password_hash = NULL, updated_at = now() WHERE id = $1",
+                user_id,
+                app.now()
             )
             .execute(&mut *tx)
             .await?;
-            tokens::revoke_user_sessions(&mut tx, user_id, None, "email claimed through a sign-in provider").await?;
+            tokens::revoke_user_sessions(&mut tx, user_id, None, "email claimed through a sign-in provider", app.now())
+                .await?;
         }
         tracing::info!(%user_id, provider = provider.name, "sign-in provider linked");
     } else {
         sqlx::query!(
-            "UPDATE user_identities SET last_used_at = now() WHERE provider = $1 AND subject = $2",
+            "UPDATE user_identities SET last_used_at = $3 WHERE provider = $1 AND subject = $2",
             provider.name,
-            identity.subject
+            identity.subject,
+            app.now()
         )
         .execute(&mut *tx)
         .await?;

@@ -39,7 +39,7 @@ pub async fn check(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
         since,
         MAX_FAILURES
     )
-    .fetch_all(&app.db.pool)
+    .fetch_all(&mut *app.db.acquire().await?)
     .await?
     .into_iter()
     .map(|r| r.oldest)
@@ -66,20 +66,20 @@ pub async fn request(app: &App, kind: &str, ip: &str, max: i64) -> Result<(), Ap
         subject,
         since
     )
-    .fetch_one(&app.db.pool)
+    .fetch_one(&mut *app.db.acquire().await?)
     .await?;
     if let (true, Some(oldest)) = (recent.n >= max, recent.oldest) {
         return Err(too_many(app, oldest, "too many requests from this address; try again later"));
     }
     sqlx::query!("DELETE FROM login_failures WHERE subject = $1 AND failed_at < $2", subject, now - Duration::days(1))
-        .execute(&app.db.pool)
+        .execute(&mut *app.db.acquire().await?)
         .await?;
     sqlx::query!(
         "INSERT INTO login_failures (id, subject, failed_at) VALUES (gen_random_uuid(), $1, $2)",
         subject,
         now
     )
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await?)
     .await?;
     Ok(())
 }
@@ -92,14 +92,14 @@ pub async fn failed(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
         &subjects.both(),
         now - Duration::days(1)
     )
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await?)
     .await?;
     sqlx::query!(
         "INSERT INTO login_failures (id, subject, failed_at) SELECT gen_random_uuid(), s, $2 FROM unnest($1::text[]) s",
         &subjects.both(),
         now
     )
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await?)
     .await?;
     Ok(())
 }
@@ -107,13 +107,15 @@ pub async fn failed(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
 /// Clear an account's failures: its owner proved who they are another way (a reset link).
 pub async fn clear_account(app: &App, email: &str) -> Result<(), ApiError> {
     sqlx::query!("DELETE FROM login_failures WHERE subject = $1", format!("email:{email}"))
-        .execute(&app.db.pool)
+        .execute(&mut *app.db.acquire().await?)
         .await?;
     Ok(())
 }
 
 /// A correct password clears the account's failures (not the address's).
 pub async fn succeeded(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
-    sqlx::query!("DELETE FROM login_failures WHERE subject = $1", subjects.account).execute(&app.db.pool).await?;
+    sqlx::query!("DELETE FROM login_failures WHERE subject = $1", subjects.account)
+        .execute(&mut *app.db.acquire().await?)
+        .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shared::db::Tx;
@@ -25,10 +26,11 @@ pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, session: Option<Uuid>) -
         None => {
             let id = Uuid::now_v7();
             sqlx::query!(
-                "INSERT INTO sessions (id, business_id, user_id) VALUES ($1, $2, $3)",
+                "INSERT INTO sessions (id, business_id, user_id, last_used_at) VALUES ($1, $2, $3, $4)",
                 id,
                 auth.business_id,
-                auth.user_id
+                auth.user_id,
+                app.now()
             )
             .execute(&mut **tx)
             .await?;
@@ -37,13 +39,13 @@ pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, session: Option<Uuid>) -
     };
     let auth = Auth { session_id: Some(session), ..*auth };
     let ttl = app.config.access_token_ttl;
-    let access_token = app.signing_keys().await?.issue(&auth, ttl).map_err(ApiError::internal)?;
+    let access_token = app.signing_keys().await?.issue(&auth, ttl, app.now()).map_err(ApiError::internal)?;
 
     let mut secret = [0u8; 32];
     rand::fill(&mut secret);
     let refresh_token = URL_SAFE_NO_PAD.encode(secret);
     let expires_at =
-        chrono::Utc::now() + chrono::Duration::from_std(app.config.refresh_token_ttl).map_err(ApiError::internal)?;
+        app.now() + chrono::Duration::from_std(app.config.refresh_token_ttl).map_err(ApiError::internal)?;
     sqlx::query!(
         "INSERT INTO refresh_tokens (id, business_id, user_id, family_id, token_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -61,15 +63,16 @@ pub async fn issue(app: &App, tx: &mut Tx, auth: &Auth, session: Option<Uuid>) -
 
 /// End a session: its refresh tokens stop working, and so do its access tokens (the
 /// authorizer checks the session).
-pub async fn revoke_session(tx: &mut Tx, session: Uuid, reason: &str) -> Result<(), ApiError> {
+pub async fn revoke_session(tx: &mut Tx, session: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     sqlx::query!(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
+        "UPDATE sessions SET revoked_at = $3, revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
         session,
-        reason
+        reason,
+        now
     )
     .execute(&mut **tx)
     .await?;
-    sqlx::query!("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", session)
+    sqlx::query!("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL", session, now)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -86,21 +89,24 @@ pub async fn revoke_user_sessions(
     user_id: Uuid,
     keep: Option<Uuid>,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     sqlx::query!(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+        "UPDATE sessions SET revoked_at = $4, revoke_reason = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
         user_id,
         keep,
-        reason
+        reason,
+        now
     )
     .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        "UPDATE refresh_tokens SET revoked_at = now()
+        "UPDATE refresh_tokens SET revoked_at = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND family_id IS DISTINCT FROM $2",
         user_id,
-        keep
+        keep,
+        now
     )
     .execute(&mut **tx)
     .await?;

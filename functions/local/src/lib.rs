@@ -25,6 +25,7 @@ pub fn operations() -> Vec<&'static Operation> {
         appointments::OPERATIONS,
         waitlist::OPERATIONS,
         notifications::OPERATIONS,
+        housekeeping::OPERATIONS,
     ]
     .concat()
 }

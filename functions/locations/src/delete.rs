@@ -20,8 +20,9 @@ async fn handler(auth: Auth, State(app): State<App>, Path(location_id): Path<Uui
     auth.require(Permission::ManageLocations)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let deleted = sqlx::query!(
-        "UPDATE locations SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
-        location_id
+        "UPDATE locations SET deleted_at = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
+        location_id,
+        app.now()
     )
     .execute(&mut *tx)
     .await?

@@ -70,12 +70,7 @@ pub const LEASE: Duration = Duration::seconds(90);
 
 /// Process a batch in order; report the first failure and everything after it.
 pub async fn consume<C: Channel>(app: &App, channel: &C, event: SqsEvent) -> SqsBatchResponse {
-    let mut batch = FifoBatch::default();
-    for record in &event.records {
-        let result = if batch.stopped() { Ok(()) } else { deliver(app, channel, record).await };
-        batch.report(record, result);
-    }
-    batch.into_response()
+    FifoBatch::in_order(&event.records, |record| deliver(app, channel, record)).await
 }
 
 async fn deliver<C: Channel>(app: &App, channel: &C, record: &SqsMessage) -> Result<(), Failure> {

@@ -25,9 +25,11 @@ pub const OP: Operation = Operation::http(
     AwsPermission { actions: CONSUME, resource: "queue:notifications-email-dlq" },
     AwsPermission { actions: CONSUME, resource: "queue:notifications-whatsapp-dlq" },
     AwsPermission { actions: CONSUME, resource: "queue:events-dlq" },
+    AwsPermission { actions: CONSUME, resource: "queue:auth-requests-dlq" },
     AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-email" },
     AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-whatsapp" },
     AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:events" },
+    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:auth-requests" },
 ])
 .timeout(60);
 

@@ -20,7 +20,8 @@ pub const TWO_HOURS: Operation = Operation::schedule(
     "Queue reminders two hours ahead",
     |app, event| sweep_job(app, event, Kind::TwoHours),
 )
-.publishes();
+.publishes()
+.cross_tenant();
 
 pub const DAY_BEFORE: Operation = Operation::schedule(
     "notifications",
@@ -29,7 +30,8 @@ pub const DAY_BEFORE: Operation = Operation::schedule(
     "Queue reminders on the evening before",
     |app, event| sweep_job(app, event, Kind::DayBefore),
 )
-.publishes();
+.publishes()
+.cross_tenant();
 
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -57,7 +59,7 @@ pub async fn sweep(app: &App, kind: Kind, now: DateTime<Utc>) -> Result<usize, A
     };
     let mut queued = 0;
     loop {
-        let mut tx = app.db.system_tx().await?;
+        let mut tx = app.jobs_db().system_tx().await?;
         let marked: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(sql).bind(now).bind(BATCH).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         queued += marked.iter().filter(|(_, outbox_id)| outbox_id.is_some()).count();

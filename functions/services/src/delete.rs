@@ -20,8 +20,9 @@ async fn handler(auth: Auth, State(app): State<App>, Path(service_id): Path<Uuid
     auth.require(Permission::ManageServices)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let deleted = sqlx::query!(
-        "UPDATE services SET deleted_at = now(), active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
-        service_id
+        "UPDATE services SET deleted_at = $2, active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
+        service_id,
+        app.now()
     )
     .execute(&mut *tx)
     .await?

@@ -39,7 +39,7 @@ async fn handler(
 ) -> ApiResult<Response> {
     auth.require(Permission::ManageStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req).await? {
+    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };

@@ -32,11 +32,12 @@ async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>)
     .ok_or_else(|| ApiError::not_found("staff member"))?;
     let staff_login = login.user_id.filter(|_| login.role.as_deref() == Some("staff"));
     sqlx::query!(
-        "UPDATE staff SET deleted_at = now(), active = false, updated_at = now(),
+        "UPDATE staff SET deleted_at = $3, active = false, updated_at = now(),
                 user_id = CASE WHEN $2::uuid IS NULL THEN user_id END
          WHERE id = $1",
         staff_id,
-        staff_login
+        staff_login,
+        app.now()
     )
     .execute(&mut *tx)
     .await?;

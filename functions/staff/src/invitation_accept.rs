@@ -73,19 +73,20 @@ async fn handler(State(app): State<App>, Json(req): Json<AcceptRequest>) -> ApiR
     // sign-in is by email alone.
     sqlx::query!(
         "INSERT INTO users (id, business_id, email, name, password_hash, role, email_verified_at)
-         VALUES ($1, $2, $3, $4, $5, 'staff', now())",
+         VALUES ($1, $2, $3, $4, $5, 'staff', $6)",
         user_id,
         business_id,
         staff.email,
         staff.name,
         password_hash,
+        app.now(),
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!("UPDATE staff SET user_id = $2, updated_at = now() WHERE id = $1", staff_id, user_id)
         .execute(&mut *tx)
         .await?;
-    onetime::retire_others(&mut tx, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
+    onetime::retire_others(&mut tx, Purpose::StaffInvitation, Subject::Staff(staff_id), app.now()).await?;
     let auth = Auth { business_id, user_id, role: Role::Staff, session_id: None };
     let tokens = tokens::issue(&app, &mut tx, &auth, None).await?;
     tx.commit().await?;

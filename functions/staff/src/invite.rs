@@ -59,7 +59,7 @@ pub async fn send(app: &App, tx: &mut Tx, business_id: Uuid, staff_id: Uuid) -> 
             "this person was invited several times today; try again tomorrow",
         ));
     }
-    onetime::retire_others(tx, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
+    onetime::retire_others(tx, Purpose::StaffInvitation, Subject::Staff(staff_id), app.now()).await?;
     let token = onetime::create(app, tx, business_id, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
     let payload = json!({
         "email": staff.email,

@@ -78,7 +78,7 @@ async fn handler(
     sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", user_id, hash)
         .execute(&mut *tx)
         .await?;
-    auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "password set by the business").await?;
+    auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "password set by the business", app.now()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

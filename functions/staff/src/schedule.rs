@@ -74,7 +74,7 @@ async fn handler(
         .fetch_one(&mut *tx)
         .await?;
     let tz: Tz = zone.parse().map_err(|_| ApiError::internal(format!("stored zone {zone} does not parse")))?;
-    let from = range.from.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let from = range.from.unwrap_or_else(|| app.now().with_timezone(&tz).date_naive());
     let to = range.to.unwrap_or(from + Duration::days(6));
     if to < from {
         return Err(ApiError::validation("to", "must not be before from"));

@@ -85,13 +85,13 @@ async fn handler(
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(user_id) = login {
-            auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "staff member deactivated").await?;
+            auth::tokens::revoke_user_sessions(&mut tx, user_id, None, "staff member deactivated", app.now()).await?;
         }
     }
     if req.email.is_some() {
         // An invitation went to the address on file when it was sent; a new address
         // makes it worthless (send a new one).
-        auth::onetime::retire_others(&mut tx, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
+        auth::onetime::retire_others(&mut tx, Purpose::StaffInvitation, Subject::Staff(staff_id), app.now()).await?;
     }
     let staff = model::fetch(&mut tx, staff_id).await?;
     tx.commit().await?;

@@ -26,7 +26,7 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
     let (business_id, entry_id) = app
         .signing_keys()
         .await?
-        .verify_link("waitlist", &token)
+        .verify_link("waitlist", &token, app.now())
         .map_err(|_| ApiError::not_found("waitlist offer").with_code("LINK_INVALID"))?;
     let mut tx = app.db.tenant_tx(business_id).await?;
     let entry = sqlx::query!(

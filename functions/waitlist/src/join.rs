@@ -54,7 +54,7 @@ async fn handler(
     }
     let business_id = app.db.business_id_by_slug(&slug).await?;
     let mut tx = app.db.tenant_tx(business_id).await?;
-    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req).await? {
+    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req, app.now()).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };

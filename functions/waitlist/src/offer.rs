@@ -41,15 +41,7 @@ struct Cancelled {
 }
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
-    async move {
-        let mut batch = FifoBatch::default();
-        for record in &event.records {
-            let result = if batch.stopped() { Ok(()) } else { handle(&app, record).await };
-            batch.report(record, result);
-        }
-        batch.into_response()
-    }
-    .boxed()
+    async move { FifoBatch::in_order(&event.records, |record| handle(&app, record)).await }.boxed()
 }
 
 async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {

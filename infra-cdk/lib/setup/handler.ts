@@ -2,8 +2,9 @@
 // whenever this code or the bundled kairos-migrate binary changes (i.e. on new migrations).
 //
 // 1. Applies the migrations with kairos-migrate, as the schema owner (the RDS master user).
-// 2. Sets the kairos_app role's password to the one in the application secret, which the
-//    functions read and RDS Proxy checks (migration 0001 creates the role without one).
+// 2. Sets the kairos_app role's password to the one in the application secret, and the
+//    kairos_jobs role's to the one in the jobs secret, which the functions read and RDS
+//    Proxy checks (the migrations create both roles without one).
 // 3. Writes a first JWT signing key if the keys secret has none.
 //
 // Bundled with esbuild into index.js beside `kairos-migrate`; runs on nodejs24.x (AL2023).
@@ -22,6 +23,7 @@ interface DbSecret {
 
 const secrets = new SecretsManagerClient({});
 const APP_ROLE = 'kairos_app';
+const JOBS_ROLE = 'kairos_jobs';
 
 export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolean }> {
   const host = required('DATABASE_HOST');
@@ -30,6 +32,8 @@ export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolea
   const admin = await secretJson<DbSecret>(required('ADMIN_SECRET_ARN'));
   const app = await secretJson<DbSecret>(required('APP_SECRET_ARN'));
   if (app.username !== APP_ROLE) throw new Error(`the application secret is for ${app.username}, not ${APP_ROLE}`);
+  const jobs = await secretJson<DbSecret>(required('JOBS_SECRET_ARN'));
+  if (jobs.username !== JOBS_ROLE) throw new Error(`the jobs secret is for ${jobs.username}, not ${JOBS_ROLE}`);
 
   // NODE_EXTRA_CA_CERTS points at the runtime's bundle, which includes the RDS CAs.
   const client = new Client({ host, port, database, user: admin.username, password: admin.password, ssl: true });
@@ -51,7 +55,9 @@ export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolea
     console.log(schema);
 
     // ALTER ROLE takes no bind parameters; the literal is escaped by the driver.
-    await client.query(`ALTER ROLE ${APP_ROLE} WITH LOGIN PASSWORD ${client.escapeLiteral(app.password)}`);
+    for (const [role, secret] of [[APP_ROLE, app], [JOBS_ROLE, jobs]] as const) {
+      await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(secret.password)}`);
+    }
   } finally {
     await client.end();
   }

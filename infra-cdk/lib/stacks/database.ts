@@ -1,11 +1,13 @@
 // Database: RDS PostgreSQL in the isolated data subnets, RDS Proxy in front of it for the
-// fleet, two credentials secrets with rotation, and the deploy-time setup that migrates
-// the schema and gives kairos_app its password.
+// fleet, three credentials secrets with rotation, and the deploy-time setup that migrates
+// the schema and gives kairos_app and kairos_jobs their passwords.
 //
 // Credentials: `kairos_admin` (the RDS master user, owner of the schema) is used only by
 // the setup function and its rotation. The functions connect through the proxy as
-// `kairos_app` (no ownership, no RLS bypass) with the application secret, whose password
-// the setup function sets after each migration run. See docs/infra.md.
+// `kairos_app` (no ownership, no RLS bypass) with the application secret; the cross-tenant
+// workers as `kairos_jobs` (owns nothing, may only execute the cross-tenant SECURITY
+// DEFINER functions) with the jobs secret. The setup function sets both passwords after
+// each migration run. See docs/infra.md.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,6 +45,8 @@ export class DatabaseStack extends Stack {
   readonly proxy: rds.DatabaseProxy;
   /** kairos_app's credentials: what the functions read (DATABASE_SECRET_ID). */
   readonly appSecret: secretsmanager.ISecret;
+  /** kairos_jobs's credentials: what the cross-tenant workers read (JOBS_DATABASE_SECRET_ID). */
+  readonly jobsSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: DatabaseStackProps) {
     super(scope, id, props);
@@ -139,11 +143,19 @@ export class DatabaseStack extends Stack {
       masterSecret: adminSecret,
     });
     this.appSecret = appSecret.attach(this.instance);
+    // kairos_jobs: likewise created by its migration without a password.
+    const jobsSecret = new rds.DatabaseSecret(this, 'JobsSecret', {
+      username: 'kairos_jobs',
+      secretName: `kairos/${config.name}/database/jobs`,
+      dbname: DATABASE_NAME,
+      masterSecret: adminSecret,
+    });
+    this.jobsSecret = jobsSecret.attach(this.instance);
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
       dbProxyName: physicalName(config, 'proxy'),
       proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
-      secrets: [this.appSecret],
+      secrets: [this.appSecret, this.jobsSecret],
       vpc,
       vpcSubnets: props.dataSubnets,
       securityGroups: [proxySg],
@@ -156,14 +168,14 @@ export class DatabaseStack extends Stack {
     const setup = this.setupFunction(props, adminSg, adminSecret);
     const runSetup = new triggers.Trigger(this, 'RunSetup', {
       handler: setup,
-      executeAfter: [this.instance, this.appSecret],
+      executeAfter: [this.instance, this.appSecret, this.jobsSecret],
       executeOnHandlerChange: true,
       timeout: Duration.minutes(10),
     });
     acknowledge(runSetup, { IAM4: REASONS.cdkProvider, IAM5: REASONS.cdkProvider, L1: REASONS.cdkProvider });
 
-    // Single-user rotation: the admin rotates itself; kairos_app changes its own password,
-    // so it is rotated only after the setup has given it one.
+    // Single-user rotation: the admin rotates itself; kairos_app and kairos_jobs change their
+    // own passwords, so they are rotated only after the setup has given them one.
     const rotation = (name: string, secret: secretsmanager.ISecret) =>
       new secretsmanager.RotationSchedule(this, `${name}Rotation`, {
         secret,
@@ -177,6 +189,7 @@ export class DatabaseStack extends Stack {
       });
     rotation('Admin', adminSecret).node.addDependency(runSetup);
     rotation('App', this.appSecret).node.addDependency(runSetup);
+    rotation('Jobs', this.jobsSecret).node.addDependency(runSetup);
 
     props.code.guard(this);
   }
@@ -194,7 +207,7 @@ export class DatabaseStack extends Stack {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [adminSecret.secretArn, this.appSecret.secretArn],
+        resources: [adminSecret.secretArn, this.appSecret.secretArn, this.jobsSecret.secretArn],
       }),
     );
     role.addToPolicy(
@@ -206,7 +219,7 @@ export class DatabaseStack extends Stack {
 
     return new lambda.Function(this, 'Setup', {
       functionName: name,
-      description: 'Applies migrations, sets the kairos_app password, creates the first JWT signing key',
+      description: 'Applies migrations, sets the kairos_app and kairos_jobs passwords, creates the first JWT signing key',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
@@ -225,6 +238,7 @@ export class DatabaseStack extends Stack {
         DATABASE_NAME,
         ADMIN_SECRET_ARN: adminSecret.secretArn,
         APP_SECRET_ARN: this.appSecret.secretArn,
+        JOBS_SECRET_ARN: this.jobsSecret.secretArn,
         JWT_SECRET_ARN: props.jwtSecret.secretArn,
         // The Lambda runtime's CA bundle includes the RDS certificate authorities.
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
