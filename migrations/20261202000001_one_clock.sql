@@ -38,11 +38,13 @@ GRANT EXECUTE ON FUNCTION outbox_lock_unpublished(integer), outbox_mark_publishe
     outbox_set_aside(uuid, text, timestamptz),
     queue_reminders_2h(timestamptz, integer), queue_reminders_day_before(timestamptz, integer) TO kairos_jobs;
 
--- Columns that time rules read are written from the application's clock; a default of
--- PostgreSQL's now() would quietly mix in a second clock wherever an insert forgot one.
--- (Audit columns, created_at and updated_at, keep theirs.)
-ALTER TABLE appointments ALTER COLUMN scheduled_at DROP DEFAULT;
-ALTER TABLE login_failures ALTER COLUMN failed_at DROP DEFAULT;
-ALTER TABLE id_token_uses ALTER COLUMN used_at DROP DEFAULT;
-ALTER TABLE sessions ALTER COLUMN last_used_at DROP DEFAULT;
-ALTER TABLE user_identities ALTER COLUMN last_used_at DROP DEFAULT;
+-- Columns that time rules read are now written from the application's clock by every
+-- insert: appointments.scheduled_at, login_failures.failed_at, id_token_uses.used_at,
+-- sessions.last_used_at, user_identities.last_used_at, auth_tokens.created_at and
+-- idempotency_keys.created_at. Their DEFAULT now() stays for one release, because the
+-- release running while this migration is applied still inserts without them; the next
+-- release's migration drops those defaults (tests/api/clock.rs lists them as pending).
+--
+-- While this release deploys, the previous release's relay and reminder sweeps (which
+-- connect as kairos_app) are refused until the new functions replace them; both are
+-- sweeps that catch up on their next run. Requests keep working throughout.

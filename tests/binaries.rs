@@ -3,6 +3,9 @@
 //! only the library functions. Needs `cargo build --workspace --bins` first (scripts/test
 //! does it).
 
+// The binaries read the system clock, so the fixtures are made relative to it.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -25,7 +26,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub pool: PgPool,
+    /// Private: every connection goes through `acquire`/`system_tx`/`tenant_tx`, which
+    /// read a rotated secret again.
+    pool: PgPool,
     /// Where the credentials came from, when from a secret: read again when the database
     /// refuses them (the secret was rotated while this process was warm).
     secret: Option<Arc<SecretSource>>,
@@ -36,8 +39,11 @@ struct SecretSource {
     id: String,
     host: Option<String>,
     ssl_mode: PgSslMode,
-    /// When the secret was last read again; concurrent refusals share one re-read.
-    reread_at: tokio::sync::Mutex<Option<Instant>>,
+    /// The last re-read: when, and whether it gave credentials to try. Concurrent
+    /// refusals share one re-read.
+    last_reread: tokio::sync::Mutex<Option<(Instant, bool)>>,
+    /// How many times the secret was read again (for the log and the tests).
+    rereads: AtomicU64,
 }
 
 /// Which login a pool connects as: the request path's, or the cross-tenant workers'.
@@ -69,9 +75,11 @@ pub enum DbConfigError {
     Secret(#[from] secrets::SecretError),
 }
 
-/// A second re-read of the secret within this time is not made: the first one's
-/// credentials are tried instead (many requests may be refused at once).
-const REREAD_INTERVAL: Duration = Duration::from_secs(10);
+/// A second re-read of the secret within this time is not made: the first one's outcome
+/// stands (many requests may be refused at once).
+pub const REREAD_INTERVAL: Duration = Duration::from_secs(10);
+/// Secrets Manager gets this long to answer a re-read; requests wait on it.
+const REREAD_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Db {
     /// A lazily connecting pool for `role`: a cold start does not wait for the database
@@ -89,7 +97,8 @@ impl Db {
                     id: id.clone(),
                     host: config.database_host.clone(),
                     ssl_mode: config.database_ssl_mode,
-                    reread_at: tokio::sync::Mutex::new(None),
+                    last_reread: tokio::sync::Mutex::new(None),
+                    rereads: AtomicU64::new(0),
                 };
                 (source.options().await?, Some(Arc::new(source)))
             }
@@ -121,23 +130,36 @@ impl Db {
     /// new credentials to try.
     async fn reread_secret(&self) -> bool {
         let Some(source) = &self.secret else { return false };
-        let mut reread_at = source.reread_at.lock().await;
-        if reread_at.is_some_and(|t| t.elapsed() < REREAD_INTERVAL) {
-            return true;
+        let mut last = source.last_reread.lock().await;
+        if let Some((at, usable)) = *last
+            && at.elapsed() < REREAD_INTERVAL
+        {
+            return usable;
         }
-        *reread_at = Some(Instant::now());
+        source.rereads.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(secret = source.id, "the database refused the credentials; reading the secret again");
         secrets::forget(&source.id);
-        match source.options().await {
-            Ok(options) => {
+        let usable = match tokio::time::timeout(REREAD_TIMEOUT, source.options()).await {
+            Ok(Ok(options)) => {
                 self.pool.set_connect_options(options);
                 true
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "could not read the database secret again");
                 false
             }
-        }
+            Err(_) => {
+                tracing::error!(secret = source.id, "Secrets Manager did not answer the re-read in time");
+                false
+            }
+        };
+        *last = Some((Instant::now(), usable));
+        usable
+    }
+
+    /// How many times this pool read its secret again after a refused login.
+    pub fn credential_rereads(&self) -> u64 {
+        self.secret.as_ref().map_or(0, |s| s.rereads.load(Ordering::Relaxed))
     }
 
     /// A transaction that sees and writes only this business's rows.

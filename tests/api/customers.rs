@@ -112,7 +112,7 @@ async fn search_uses_the_trigram_index_and_stays_inside_the_tenant() {
     let t = TestApp::spawn().await;
     let a = t.tenant("Plans").await;
     // The search table is only reachable through search_customers().
-    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    let mut conn = t.app.db.acquire().await.unwrap();
     let direct = sqlx::query("SELECT * FROM customer_search").fetch_all(&mut *conn).await;
     assert!(direct.unwrap_err().to_string().contains("permission denied"));
     // Tiny tables are scanned anyway; with scans priced out, the plan shows the index the

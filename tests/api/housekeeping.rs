@@ -251,11 +251,12 @@ async fn only_the_jobs_login_may_run_housekeeping() {
     }
 
     // The jobs login can, but touches no table itself.
-    let jobs = &t.app.jobs_db().pool;
+    let mut jobs = t.app.jobs_db().acquire().await.unwrap();
     for &(table, _) in RETENTION {
-        let deleted: i32 = sqlx::query_scalar(table.batch_sql()).bind(now).bind(10).fetch_one(jobs).await.unwrap();
+        let deleted: i32 =
+            sqlx::query_scalar(table.batch_sql()).bind(now).bind(10).fetch_one(&mut *jobs).await.unwrap();
         assert_eq!(deleted, 0, "{}", table.name());
-        let err = sqlx::query(&format!("DELETE FROM {}", table.name())).execute(jobs).await.unwrap_err();
+        let err = sqlx::query(&format!("DELETE FROM {}", table.name())).execute(&mut *jobs).await.unwrap_err();
         assert!(permission_denied(&err), "the jobs login deleted from {} directly: {err}", table.name());
     }
 

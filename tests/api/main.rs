@@ -2,6 +2,9 @@
 //! invalid input (422 naming the field), another tenant's id (404), a role that may not
 //! (403), plus the platform behaviour they share.
 
+// Tests that do not pin the application's clock work relative to the real now.
+#![allow(clippy::disallowed_methods)]
+
 mod accounts;
 mod appointments;
 mod auth;

@@ -32,7 +32,7 @@ async fn a_tenant_transaction_sees_only_its_own_rows() {
     drop(tx);
 
     // With no tenant set, every tenant table is empty; the scope ends with its transaction.
-    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    let mut conn = t.app.db.acquire().await.unwrap();
     let mut tx = t.app.db.tenant_tx(a.business_id).await.unwrap();
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM staff").fetch_one(&mut *tx).await.unwrap(), 3);
     tx.commit().await.unwrap();
@@ -45,7 +45,7 @@ async fn a_tenant_transaction_sees_only_its_own_rows() {
 #[tokio::test]
 async fn the_application_role_cannot_bypass_rls() {
     let t = TestApp::spawn().await;
-    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    let mut conn = t.app.db.acquire().await.unwrap();
     let (user, superuser, bypass): (String, bool, bool) =
         sqlx::query_as("SELECT current_user::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
             .fetch_one(&mut *conn)
@@ -85,4 +85,44 @@ async fn every_tenant_table_has_forced_rls() {
     for (name, enabled, forced, app_can_touch) in tables {
         assert!(enabled && forced || !app_can_touch, "{name} must ENABLE and FORCE row level security");
     }
+}
+
+/// The cross-tenant functions (owned by kairos_worker) are the jobs login's alone: the
+/// request path's login cannot execute a single one of them.
+#[tokio::test]
+async fn only_the_jobs_login_executes_the_cross_tenant_functions() {
+    let t = TestApp::spawn().await;
+    let rights: Vec<(String, bool, bool)> = sqlx::query_as(
+        "SELECT p.oid::regprocedure::text,
+                has_function_privilege('kairos_app', p.oid, 'EXECUTE'),
+                has_function_privilege('kairos_jobs', p.oid, 'EXECUTE')
+         FROM pg_proc p WHERE p.proowner = 'kairos_worker'::regrole ORDER BY 1",
+    )
+    .fetch_all(&t.db.admin)
+    .await
+    .unwrap();
+    let names: Vec<&str> = rights.iter().map(|(f, _, _)| f.as_str()).collect();
+    for expected in ["outbox_lock_unpublished(integer)", "queue_reminders_2h(timestamp with time zone,integer)"] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert!(names.len() >= 10, "{names:?}");
+    for (function, app, jobs) in &rights {
+        assert!(!app, "kairos_app may execute {function}");
+        assert!(jobs, "kairos_jobs may not execute {function}");
+    }
+
+    // And the refusal itself, as the request path's pool sees it.
+    let mut tx = t.app.db.system_tx().await.unwrap();
+    let err = sqlx::query("SELECT * FROM outbox_lock_unpublished(1)").fetch_all(&mut *tx).await.unwrap_err();
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
+    drop(tx);
+    let mut tx = t.app.db.system_tx().await.unwrap();
+    let err =
+        sqlx::query("SELECT * FROM queue_reminders_2h($1, 1)").bind(t.app.now()).fetch_all(&mut *tx).await.unwrap_err();
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
+    drop(tx);
+    // The jobs login runs them.
+    let mut tx = t.app.jobs_db().system_tx().await.unwrap();
+    let rows = sqlx::query("SELECT * FROM queue_reminders_2h($1, 1)").bind(t.app.now()).fetch_all(&mut *tx).await;
+    assert!(rows.is_ok(), "{rows:?}");
 }

@@ -49,6 +49,10 @@ fn run_pg(bin: &Path, program: &str, args: &[&str]) -> bool {
     } else {
         Command::new(&path)
     };
+    // The server keeps the real time even when the suite runs under a moved clock.
+    for moved in ["LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_SHARED"] {
+        command.env_remove(moved);
+    }
     command.args(args).stdout(std::process::Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
@@ -58,23 +62,26 @@ fn is_root() -> bool {
 
 impl PasswordCluster {
     fn start() -> PasswordCluster {
-        let bin = pg_bin();
-        let dir = std::env::temp_dir().join(format!("kairos-pw-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        if is_root() {
-            assert!(Command::new("chown").arg("postgres").arg(&dir).status().unwrap().success(), "chown");
-        }
-        let data = dir.join("data");
-        let data = data.to_str().unwrap();
-        let made =
-            run_pg(&bin, "initdb", &["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256"]);
-        assert!(made, "initdb failed");
+        // Under /tmp, whatever TMPDIR says: the postgres user must reach it, and a socket
+        // path has at most 107 bytes.
+        let dir = PathBuf::from(format!("/tmp/kairos-pw-{}", &Uuid::new_v4().simple().to_string()[..12]));
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display());
-        let log = dir.join("server.log");
-        let started = run_pg(&bin, "pg_ctl", &["-D", data, "-l", log.to_str().unwrap(), "-w", "-o", &options, "start"]);
+        // Made before anything can fail, so Drop cleans up whatever was started.
+        let cluster = PasswordCluster { dir, bin: pg_bin(), port };
+        std::fs::create_dir_all(&cluster.dir).unwrap();
+        if is_root() {
+            assert!(Command::new("chown").arg("postgres").arg(&cluster.dir).status().unwrap().success(), "chown");
+        }
+        let data = cluster.dir.join("data");
+        let data = data.to_str().unwrap();
+        let auth = ["--auth-local=trust", "--auth-host=scram-sha-256"];
+        assert!(run_pg(&cluster.bin, "initdb", &["-D", data, "-U", "postgres", auth[0], auth[1]]), "initdb failed");
+        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", cluster.dir.display());
+        let log = cluster.dir.join("server.log");
+        let started =
+            run_pg(&cluster.bin, "pg_ctl", &["-D", data, "-l", log.to_str().unwrap(), "-w", "-o", &options, "start"]);
         assert!(started, "the password-checking cluster did not start (see {})", log.display());
-        PasswordCluster { dir, bin, port }
+        cluster
     }
 
     /// The superuser over the local socket (trusted).
@@ -106,14 +113,21 @@ async fn sql(url: &str, statement: &str) {
     pool.close().await;
 }
 
-/// Drop every connection the application holds, as RDS Proxy or a restart would: the
-/// next request has to log in again.
+/// Drop every connection the application holds, as RDS Proxy or a restart would, and wait
+/// until they are gone: the next request has to log in again.
 async fn disconnect_the_app(cluster: &PasswordCluster) {
-    sql(
-        &cluster.admin_url("kairos"),
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'kairos_app'",
-    )
-    .await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&cluster.admin_url("kairos"))
+        .await
+        .expect("admin connection");
+    let ended: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'kairos_app'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|e| *e), "the app held connections, and they ended: {ended:?}");
+    pool.close().await;
 }
 
 #[tokio::test]
@@ -164,6 +178,7 @@ async fn a_warm_function_reads_the_rotated_password_and_reconnects() {
     tx.commit().await.unwrap();
     let path = format!("/v1/public/businesses/{slug}");
     assert_eq!(call(path.clone()).await.0, StatusCode::OK);
+    assert_eq!(app.db.credential_rereads(), 0);
 
     // Rotation: the database and the secret get a new password; the old one stops working.
     sql(&cluster.admin_url("kairos"), "ALTER ROLE kairos_app PASSWORD 'second-password-4567'").await;
@@ -176,13 +191,37 @@ async fn a_warm_function_reads_the_rotated_password_and_reconnects() {
     // The warm function's next request logs in with the new password, read from the secret.
     let (status, body) = call(path.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.db.credential_rereads(), 1, "read once");
 
-    // Credentials nobody can log in with (a half-done rotation): 503 with Retry-After and
-    // a stable code, not a 500.
-    put_secret(&secret_id, credentials("not-the-password-89")).await;
-    sql(&cluster.admin_url("kairos"), "ALTER ROLE kairos_app PASSWORD 'third-password-0000'").await;
+    // Another rotation, and many requests refused at once: they share one re-read. (Past
+    // the interval within which a refusal trusts the last re-read instead of reading again.)
+    tokio::time::sleep(shared::db::REREAD_INTERVAL + std::time::Duration::from_millis(200)).await;
+    sql(&cluster.admin_url("kairos"), "ALTER ROLE kairos_app PASSWORD 'third-password-8901'").await;
+    put_secret(&secret_id, credentials("third-password-8901")).await;
     disconnect_the_app(&cluster).await;
-    tokio::time::sleep(std::time::Duration::from_secs(11)).await; // past the re-read interval
-    let (status, body) = call(path).await;
+    let answers = futures_util::future::join_all((0..8).map(|_| call(path.clone()))).await;
+    assert!(answers.iter().all(|(s, _)| *s == StatusCode::OK), "{answers:?}");
+    assert_eq!(app.db.credential_rereads(), 2, "one re-read for the eight refusals");
+
+    // Credentials nobody can log in with (a rotation half done): 503 with Retry-After and a
+    // stable code, not a 500. (A fresh pool: no recent re-read to lean on.)
+    put_secret(&secret_id, credentials("not-the-password-89")).await;
+    shared::secrets::forget(&secret_id);
+    let broken = Db::from_config(&app.config, Role::App).await.expect("config").expect("a pool");
+    let broken_app = App::new((*app.config).clone(), broken);
+    let res = {
+        use tower::ServiceExt;
+        let req = axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+        local::router(broken_app.clone()).oneshot(req).await.unwrap()
+    };
+    let status = res.status();
+    let retry_after = res.headers().get("retry-after").cloned();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("UNAVAILABLE")), "{body}");
+    assert!(retry_after.is_some(), "Retry-After");
+    assert_eq!(broken_app.db.credential_rereads(), 1, "it tried the secret once more");
+
+    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+    let _ = secrets.delete_secret().secret_id(&secret_id).force_delete_without_recovery(true).send().await;
 }

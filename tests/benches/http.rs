@@ -3,7 +3,7 @@
 //! concurrent. Prints a markdown table. Run through `scripts/bench slots`, which provides
 //! PostgreSQL and moto.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,8 +2,9 @@
 //! fleet's router in process, and helpers to register businesses and call routes.
 //!
 //! Needs PostgreSQL (`KAIROS_PG_HOST`/`KAIROS_PG_PORT`, default 127.0.0.1:5432, trust
-//! auth for `postgres` and `kairos_app`) and moto (`AWS_ENDPOINT_URL`); `scripts/test`
-//! provides both.
+//! auth for `postgres`, `kairos_app` and `kairos_jobs`), PostgreSQL's server binaries (the
+//! rotation test starts a password-checking cluster of its own) and moto
+//! (`AWS_ENDPOINT_URL`); `scripts/test` provides them.
 
 use std::sync::OnceLock;
 

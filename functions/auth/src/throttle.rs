@@ -12,6 +12,9 @@ use shared::{ApiError, App};
 
 pub const MAX_FAILURES: i64 = 10;
 pub const WINDOW_MINUTES: i64 = 15;
+/// How long a record is kept (well past the window); older ones are trimmed here for the
+/// subject being recorded, and for every subject by the housekeeping job.
+pub const RECORDS_KEPT: Duration = Duration::days(1);
 
 pub struct Subjects {
     account: String,
@@ -71,7 +74,7 @@ pub async fn request(app: &App, kind: &str, ip: &str, max: i64) -> Result<(), Ap
     if let (true, Some(oldest)) = (recent.n >= max, recent.oldest) {
         return Err(too_many(app, oldest, "too many requests from this address; try again later"));
     }
-    sqlx::query!("DELETE FROM login_failures WHERE subject = $1 AND failed_at < $2", subject, now - Duration::days(1))
+    sqlx::query!("DELETE FROM login_failures WHERE subject = $1 AND failed_at < $2", subject, now - RECORDS_KEPT)
         .execute(&mut *app.db.acquire().await?)
         .await?;
     sqlx::query!(
@@ -90,7 +93,7 @@ pub async fn failed(app: &App, subjects: &Subjects) -> Result<(), ApiError> {
     sqlx::query!(
         "DELETE FROM login_failures WHERE subject = ANY($1) AND failed_at < $2",
         &subjects.both(),
-        now - Duration::days(1)
+        now - RECORDS_KEPT
     )
     .execute(&mut *app.db.acquire().await?)
     .await?;

@@ -63,8 +63,8 @@ pub const RETENTION: &[(Table, TimeDelta)] = &[
     // After expiry or use: a link clicked again within the week still says "used" or
     // "expired" rather than "invalid"; the caps on emails per account look back a day.
     (Table::AuthTokens, TimeDelta::days(7)),
-    // The throttle looks back 15 minutes; a day is what throttle.rs keeps itself.
-    (Table::LoginFailures, TimeDelta::days(1)),
+    // The throttle looks back 15 minutes and keeps a day (written in auth::throttle).
+    (Table::LoginFailures, auth::throttle::RECORDS_KEPT),
     // After use (there is no expiry column): a use must outlive its token, or the token
     // signs in again. Google's live an hour, Apple's a day, the verifier checks only `exp`.
     (Table::IdTokenUses, TimeDelta::days(7)),
