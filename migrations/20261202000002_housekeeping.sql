@@ -41,14 +41,9 @@ CREATE POLICY housekeeping_select ON outbox FOR SELECT TO kairos_worker USING (t
 CREATE POLICY housekeeping_delete ON outbox FOR DELETE TO kairos_worker USING (true);
 
 -- The tables that grow with traffic get an index on the time the sweep filters on, so a
--- batch does not scan the table (their other indexes lead with business_id or subject).
--- auth_tokens and id_token_uses grow with people signing in and stay small: no index.
-CREATE INDEX outbox_published ON outbox (published_at) WHERE published_at IS NOT NULL;
-CREATE INDEX deliveries_by_claimed_at ON deliveries (claimed_at);
-CREATE INDEX idempotency_keys_by_created_at ON idempotency_keys (created_at);
--- Failures of subjects that never fail again (rotating source addresses) are removed only
--- here; throttle.rs trims just the subject it records.
-CREATE INDEX login_failures_by_failed_at ON login_failures (failed_at);
+-- batch does not scan the table (migrations 20261202000003..6, one each: built
+-- CONCURRENTLY, so a live outbox keeps taking writes meanwhile). auth_tokens and
+-- id_token_uses grow with people signing in and stay small: no index.
 
 -- One-time tokens used or expired before the cutoff.
 CREATE FUNCTION housekeep_auth_tokens(p_cutoff timestamptz, p_limit integer) RETURNS integer
