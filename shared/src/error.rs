@@ -150,10 +150,12 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     ("staff_location_fkey", StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "location_id", "unknown location"),
 ];
 
-/// A dependency that is down: 503 with a stable code and Retry-After, never a 500.
-fn unavailable() -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
-        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+impl ApiError {
+    /// A dependency that is down: 503 with a stable code and Retry-After, never a 500.
+    pub fn unavailable() -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+    }
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -162,11 +164,11 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::RowNotFound => ApiError::not_found("resource"),
             sqlx::Error::PoolTimedOut => {
                 tracing::error!(error = %err, "database pool exhausted");
-                unavailable()
+                ApiError::unavailable()
             }
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
                 tracing::error!(error = %err, "database unreachable");
-                unavailable()
+                ApiError::unavailable()
             }
             // Refused credentials (after one re-read of the secret), a server shutting down
             // or out of connections, a broken connection: the database is down for us.
@@ -176,7 +178,7 @@ impl From<sqlx::Error> for ApiError {
                 }) =>
             {
                 tracing::error!(error = %err, "database unavailable");
-                unavailable()
+                ApiError::unavailable()
             }
             sqlx::Error::Database(db) => {
                 let constraint = db.constraint().unwrap_or_default();

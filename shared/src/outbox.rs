@@ -162,15 +162,8 @@ pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, Api
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    for (id, reason) in &sent.refused_for_good {
-        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
-        sqlx::query("UPDATE outbox SET published_at = $3, publish_error = $2 WHERE id = $1")
-            .bind(id)
-            .bind(reason)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let set_aside_sql = "UPDATE outbox SET published_at = $3, publish_error = $2 WHERE id = $1";
+    set_aside(&mut tx, set_aside_sql, &sent.refused_for_good, now).await?;
     tx.commit().await?;
     Ok(sent.accepted.len())
 }
@@ -189,15 +182,7 @@ pub async fn relay(app: &App) -> Result<usize, ApiError> {
         let sent = send(app, &rows).await?;
         let now = app.now();
         sqlx::query("SELECT outbox_mark_published($1, $2)").bind(&sent.accepted).bind(now).execute(&mut *tx).await?;
-        for (id, reason) in &sent.refused_for_good {
-            tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
-            sqlx::query("SELECT outbox_set_aside($1, $2, $3)")
-                .bind(id)
-                .bind(reason)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        set_aside(&mut tx, "SELECT outbox_set_aside($1, $2, $3)", &sent.refused_for_good, now).await?;
         tx.commit().await?;
         total += sent.accepted.len();
         if sent.accepted.len() + sent.refused_for_good.len() < rows.len() {
@@ -239,6 +224,17 @@ pub async fn send(app: &App, rows: &[Envelope]) -> Result<Sent, ApiError> {
         .map(|r| r.id)
         .collect();
     Ok(Sent { accepted, refused_for_good: for_good })
+}
+
+/// Rows SQS will never take: kept, with the reason, out of the publishers' way. `sql` marks
+/// one row (`$1` id, `$2` reason, `$3` now) in the caller's scope: the tenant's, or the
+/// relay's cross-tenant function.
+async fn set_aside(tx: &mut Tx, sql: &str, rows: &[(Uuid, String)], now: DateTime<Utc>) -> Result<(), ApiError> {
+    for (id, reason) in rows {
+        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
+        sqlx::query(sql).bind(id).bind(reason).bind(now).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The message body: the row as JSON, with the two characters SQS does not carry

@@ -90,7 +90,9 @@ async fn handler(
 ) -> ApiResult<Response> {
     auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
+    // One instant for the whole series.
+    let now = app.now();
+    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, now).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };
@@ -120,7 +122,7 @@ async fn handler(
                 created_by: "staff",
                 outside_availability: req.allow_outside_availability,
                 notes: req.notes.as_ref().map(|n| n.to_string()).unwrap_or_default(),
-                scheduled_at: app.now(),
+                scheduled_at: now,
             };
             model::claim(&mut tx, auth.business_id, &rules, &[req.staff_id], &new).await
         }

@@ -116,7 +116,7 @@ pub async fn verify(
 
     // Clients may hand the provider the nonce itself or its SHA-256 in hex (Apple's iOS
     // guidance); either way only the holder of the raw nonce gets past this.
-    let hashed = hex(&Sha256::digest(nonce.as_bytes()));
+    let hashed = crate::tokens::hex(&Sha256::digest(nonce.as_bytes()));
     match claims.nonce.as_deref() {
         Some(n) if !nonce.is_empty() && (n == nonce || n == hashed) => {}
         _ => return Err(refused(provider, "nonce does not match")),
@@ -124,10 +124,6 @@ pub async fn verify(
     let email_verified = matches!(&claims.email_verified, Some(Value::Bool(true)))
         || matches!(&claims.email_verified, Some(Value::String(s)) if s == "true");
     Ok(Identity { subject: claims.sub, email: claims.email.map(|e| e.to_lowercase()), email_verified })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Signing keys per JWKS address, fetched on demand.

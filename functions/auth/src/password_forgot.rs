@@ -9,13 +9,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shared::operation::{AwsPermission, DATABASE_SECRET};
 use shared::types::Email;
 use shared::{Access, ApiError, ApiResult, App, Json, Operation, SourceIp, outbox};
 use uuid::Uuid;
 
-use crate::throttle;
+use crate::{throttle, tokens};
 
 pub const OP: Operation = Operation::http(
     "auth",
@@ -56,7 +55,7 @@ async fn handler(
         .map_err(ApiError::internal)?;
     // One group per address: one person's requests are handled in order, others' in
     // parallel. The group id is a hash, so the address does not sit in SQS metadata.
-    let group = hex(&Sha256::digest(req.email.as_ref().as_bytes())[..16]);
+    let group = tokens::hex(&tokens::hash(req.email.as_ref())[..16]);
     outbox::sqs()
         .await
         .send_message()
@@ -68,12 +67,7 @@ async fn handler(
         .await
         .map_err(|e| {
             tracing::error!(error = %DisplayErrorContext(e), "could not queue a password reset request");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "try again shortly")
-                .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"))
+            ApiError::unavailable()
         })?;
     Ok(StatusCode::ACCEPTED)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -78,6 +78,11 @@ pub async fn revoke_session(tx: &mut Tx, session: Uuid, reason: &str, now: DateT
     Ok(())
 }
 
+/// Lower-case hex of some bytes (hashes in nonces and message groups).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
