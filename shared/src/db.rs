@@ -119,17 +119,11 @@ impl Db {
     /// A connection from the pool. When the database refuses the credentials (a rotated
     /// password), the secret is read again once and the connection retried with it; warm
     /// functions outlive a rotation.
+    // (Spelled out here and in `system_tx` rather than through a generic helper: the
+    // nested future types of one overflow rustc's layout depth in release builds.)
     pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, ApiError> {
-        self.logged_in(|| self.pool.acquire()).await
-    }
-
-    /// `connect`, and once more after reading the secret again if the login was refused.
-    async fn logged_in<T, F: std::future::Future<Output = Result<T, sqlx::Error>>>(
-        &self,
-        connect: impl Fn() -> F,
-    ) -> Result<T, ApiError> {
-        match connect().await {
-            Err(e) if is_refused_login(&e) && self.reread_secret().await => Ok(connect().await?),
+        match self.pool.acquire().await {
+            Err(e) if is_refused_login(&e) && self.reread_secret().await => Ok(self.pool.acquire().await?),
             other => Ok(other?),
         }
     }
@@ -181,7 +175,10 @@ impl Db {
     /// cross-tenant lookups (login by email, business by slug) done through
     /// SECURITY DEFINER functions.
     pub async fn system_tx(&self) -> Result<Tx, ApiError> {
-        self.logged_in(|| self.pool.begin()).await
+        match self.pool.begin().await {
+            Err(e) if is_refused_login(&e) && self.reread_secret().await => Ok(self.pool.begin().await?),
+            other => Ok(other?),
+        }
     }
 
     /// The active business behind a public slug, or 404: the explicit cross-tenant lookup
