@@ -4,16 +4,33 @@
 //! that same transaction: if the work rolls back, so does the claim, and a retry runs
 //! afresh. A second request with the key waits for the first to commit (the unique index
 //! makes it), then gets the stored response. The same key with another body is a 422.
+//!
+//! A creating handler takes [`Create`], which does all of that before the handler runs:
+//!
+//! ```ignore
+//! async fn handler(
+//!     State(app): State<App>,
+//!     Create { business_id, request, mut tx, claim }: Create<CreateCustomer>,
+//! ) -> ApiResult<Response> {
+//!     let customer = model::insert(&mut tx, business_id, &request).await?;
+//!     claim.commit(tx, StatusCode::CREATED, &customer).await
+//! }
+//! ```
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::app::App;
+use crate::auth::Auth;
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::extract::IdempotencyKey;
+use crate::extract::{IdempotencyKey, Json, Path};
+use crate::operation::{Access, Routed};
 
 /// How long a key is remembered (the housekeeping job deletes keys older than this).
 pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -88,6 +105,13 @@ pub async fn begin<R: Serialize>(
 }
 
 impl Claim {
+    /// Store the response with the key, commit the work and the claim together, answer.
+    pub async fn commit<T: Serialize>(self, mut tx: Tx, status: StatusCode, body: &T) -> Result<Response, ApiError> {
+        let response = self.finish(&mut tx, status, body).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
     /// Store the response with the key (same transaction) and return it.
     pub async fn finish<T: Serialize>(self, tx: &mut Tx, status: StatusCode, body: &T) -> Result<Response, ApiError> {
         let body = serde_json::to_value(body).map_err(ApiError::internal)?;
@@ -105,6 +129,54 @@ impl Claim {
         }
         Ok(json_response(status, &body, false))
     }
+}
+
+/// A creating request, ready for its work. Before the handler runs, the caller has passed
+/// the operation's access, the body has parsed into `T`, the business's transaction is
+/// open and the `Idempotency-Key` is claimed in it. A replay never reaches the handler:
+/// the extractor answers it with the stored response.
+///
+/// The business is the caller's on a signed-in route, and the one named by the path's
+/// `{slug}` on a public one.
+pub struct Create<T> {
+    pub business_id: Uuid,
+    pub request: T,
+    pub tx: Tx,
+    pub claim: Claim,
+}
+
+impl<T> FromRequest<App> for Create<T>
+where
+    T: DeserializeOwned + Serialize + Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Some(routed) = parts.extensions.get::<Routed>().copied() else {
+            return Err(ApiError::internal("a creating route mounted without its operation").into_response());
+        };
+        let tenant = match routed.access {
+            Access::Public => Tenant::Slug(Path::<String>::from_request_parts(&mut parts, app).await?.0),
+            _ => Tenant::Caller(Auth::from_request_parts(&mut parts, app).await?.business_id),
+        };
+        let key = IdempotencyKey::from_request_parts(&mut parts, app).await?;
+        let Json(request) = Json::<T>::from_request(Request::from_parts(parts, body), app).await?;
+        let business_id = match tenant {
+            Tenant::Caller(id) => id,
+            Tenant::Slug(slug) => app.db.business_id_by_slug(&slug).await?,
+        };
+        let mut tx = app.db.tenant_tx(business_id).await?;
+        match begin(&mut tx, business_id, key, routed.name, &request, app.now()).await? {
+            Ok(claim) => Ok(Create { business_id, request, tx, claim }),
+            Err(replay) => Err(replay),
+        }
+    }
+}
+
+enum Tenant {
+    Caller(Uuid),
+    Slug(String),
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value, replayed: bool) -> Response {

@@ -53,8 +53,8 @@ pub fn serve(op: &'static Operation) -> Result {
 /// The router that holds exactly this operation's route, with the common layers.
 pub fn router(op: &Operation, app: App) -> Router {
     let mut router = Router::new();
-    if let Handler::Http { path, route, .. } = op.handler {
-        router = router.route(path, route());
+    if let Some((path, route)) = op.method_router() {
+        router = router.route(path, route);
     }
     with_common_layers(router.with_state(app.clone()), &app)
 }

@@ -13,20 +13,22 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
+use crate::auth::{Permission, Role};
 use crate::error::ApiError;
 
-/// Who may call an HTTP operation (API.md's access column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// Who may call an HTTP operation (API.md's access column). This is the only place an
+/// operation says it: the router hands it to the request, and [`Auth`](crate::Auth)
+/// refuses a caller whose role lacks the permission before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// No token.
     Public,
     /// A signed token in the path, sent to the customer.
     CustomerLink,
-    /// Any member of the business.
-    Staff,
-    /// Owner or manager.
-    Owner,
+    /// Any signed-in member of the business (their own account: me, logout).
+    Member,
+    /// A signed-in member whose role has the permission (the matrix in [`crate::auth`]).
+    Can(Permission),
     /// Platform super-admin.
     Admin,
     /// Verified by Stripe's signature.
@@ -38,8 +40,36 @@ pub enum Access {
 impl Access {
     /// Whether API Gateway runs the Lambda authorizer before this route.
     pub fn needs_token(self) -> bool {
-        matches!(self, Access::Staff | Access::Owner | Access::Admin)
+        matches!(self, Access::Member | Access::Can(_) | Access::Admin)
     }
+
+    /// API.md's name for it: a permission staff hold is `staff`, one only owners and
+    /// managers hold is `owner`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::CustomerLink => "customer-link",
+            Access::Member => "staff",
+            Access::Can(p) if p.allows(Role::Staff) => "staff",
+            Access::Can(_) => "owner",
+            Access::Admin => "admin",
+            Access::Stripe => "stripe",
+            Access::Google => "google",
+        }
+    }
+}
+
+impl Serialize for Access {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+/// The operation a request was routed to, as its handler's extractors see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Routed {
+    pub name: &'static str,
+    pub access: Access,
 }
 
 /// An AWS permission an operation needs, on a resource named symbolically; the CDK app
@@ -264,6 +294,17 @@ impl Operation {
     pub const fn env(mut self, names: &'static [&'static str]) -> Operation {
         self.extra_environment = names;
         self
+    }
+
+    /// The operation's route, with its name and access attached for the extractors
+    /// ([`Routed`]); `None` unless it is an HTTP operation.
+    pub fn method_router(&self) -> Option<(&'static str, MethodRouter<App>)> {
+        match self.handler {
+            Handler::Http { path, access, route, .. } => {
+                Some((path, route().layer(axum::Extension(Routed { name: self.name, access }))))
+            }
+            _ => None,
+        }
     }
 
     /// `Some((method, path, access))` for an HTTP operation.

@@ -8,7 +8,8 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::{Access, ApiError, ApiResult, App, IdempotencyKey, Json, Operation, Path, idempotency};
+use shared::idempotency::Create;
+use shared::{Access, ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
 
 use availability::slots::{self, Request, ServiceRules};
@@ -51,20 +52,10 @@ pub struct Booked {
 
 async fn handler(
     State(app): State<App>,
-    Path(slug): Path<String>,
-    key: IdempotencyKey,
-    Json(req): Json<BookRequest>,
+    Create { business_id, request: req, mut tx, claim }: Create<BookRequest>,
 ) -> ApiResult<Response> {
-    let business_id = app.db.business_id_by_slug(&slug).await?;
-    let mut tx = app.db.tenant_tx(business_id).await?;
-    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
     let booked = book(&app, &mut tx, business_id, &req).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &booked).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &booked).await
 }
 
 /// Book an offered slot online for the customer in the request.

@@ -16,7 +16,7 @@ pub const OP: Operation = Operation::http(
     "appointments-cancel",
     "POST",
     "/v1/appointments/{appointment_id}/cancel",
-    Access::Staff,
+    Access::Can(Permission::ManageAppointments),
     "Cancel an appointment",
     || post(handler),
 )
@@ -34,7 +34,6 @@ async fn handler(
     Path(appointment_id): Path<Uuid>,
     OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> ApiResult<Json<Appointment>> {
-    auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     model::lock(&mut tx, appointment_id).await?;
     let appointment = cancel(&mut tx, auth.business_id, appointment_id, req.reason.as_ref(), app.now()).await?;

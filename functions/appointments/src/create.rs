@@ -8,8 +8,9 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use shared::idempotency::Create;
 use shared::types::Text;
-use shared::{Access, ApiError, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use shared::{Access, ApiError, ApiResult, App, Operation, Permission};
 use uuid::Uuid;
 
 use availability::slots::{self, Request, ServiceRules};
@@ -19,11 +20,16 @@ use crate::model::{self, Appointment, NewAppointment};
 
 const NAME: &str = "appointments-create";
 
-pub const OP: Operation =
-    Operation::http("appointments", NAME, "POST", "/v1/appointments", Access::Staff, "Book for a customer", || {
-        post(handler)
-    })
-    .publishes();
+pub const OP: Operation = Operation::http(
+    "appointments",
+    NAME,
+    "POST",
+    "/v1/appointments",
+    Access::Can(Permission::ManageAppointments),
+    "Book for a customer",
+    || post(handler),
+)
+.publishes();
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,18 +45,10 @@ pub struct CreateRequest {
 }
 
 async fn handler(
-    auth: Auth,
     State(app): State<App>,
-    key: IdempotencyKey,
-    Json(req): Json<CreateRequest>,
+    Create { business_id, request: req, mut tx, claim }: Create<CreateRequest>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::ManageAppointments)?;
-    let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
-    let customer_id = resolve_customer(&mut tx, auth.business_id, req.customer_id, req.customer.as_ref()).await?;
+    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref()).await?;
     let rules = slots::service_rules(&mut tx, req.service_id).await?;
     check_staff_slot(&mut tx, &rules, req.service_id, req.staff_id, req.start, req.allow_outside_availability, None)
         .await?;
@@ -64,10 +62,8 @@ async fn handler(
         notes: req.notes.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         scheduled_at: app.now(),
     };
-    let appointment: Appointment = model::claim(&mut tx, auth.business_id, &rules, &[req.staff_id], &new).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &appointment).await?;
-    tx.commit().await?;
-    Ok(response)
+    let appointment: Appointment = model::claim(&mut tx, business_id, &rules, &[req.staff_id], &new).await?;
+    claim.commit(tx, StatusCode::CREATED, &appointment).await
 }
 
 /// The customer an appointment is for: `customer_id` of this business, or found/created

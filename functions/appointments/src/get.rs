@@ -12,13 +12,12 @@ pub const OP: Operation = Operation::http(
     "appointments-get",
     "GET",
     "/v1/appointments/{appointment_id}",
-    Access::Staff,
+    Access::Can(Permission::ViewAppointments),
     "Get an appointment",
     || get(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(appointment_id): Path<Uuid>) -> ApiResult<Json<Appointment>> {
-    auth.require(Permission::ViewAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let appointment = model::fetch(&mut tx, appointment_id).await?;
     tx.commit().await?;

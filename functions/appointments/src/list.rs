@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "appointments-list",
     "GET",
     "/v1/appointments",
-    Access::Staff,
+    Access::Can(Permission::ViewAppointments),
     "List appointments by start time",
     || get(handler),
 );
@@ -43,7 +43,6 @@ pub struct Filter {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) -> ApiResult<Json<Page<Appointment>>> {
-    auth.require(Permission::ViewAppointments)?;
     let page = PageParams { cursor: f.cursor, limit: f.limit };
     let status = f.status.map(|s| match s {
         StatusFilter::Confirmed => "confirmed",

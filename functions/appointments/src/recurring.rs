@@ -9,9 +9,10 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
+use shared::idempotency::Create;
 use shared::time::{Edge, local_instant};
 use shared::types::{Bounded, Text};
-use shared::{Access, ApiError, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use shared::{Access, ApiError, ApiResult, App, Operation, Permission};
 use uuid::Uuid;
 
 use availability::slots;
@@ -30,7 +31,7 @@ pub const OP: Operation = Operation::http(
     NAME,
     "POST",
     "/v1/appointments/recurring",
-    Access::Staff,
+    Access::Can(Permission::ManageAppointments),
     "Book a weekly series",
     || post(handler),
 )
@@ -83,20 +84,12 @@ pub struct Skipped {
 }
 
 async fn handler(
-    auth: Auth,
     State(app): State<App>,
-    key: IdempotencyKey,
-    Json(req): Json<RecurringRequest>,
+    Create { business_id, request: req, mut tx, claim }: Create<RecurringRequest>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::ManageAppointments)?;
-    let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // One instant for the whole series.
     let now = app.now();
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, now).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
-    let customer_id = resolve_customer(&mut tx, auth.business_id, req.customer_id, req.customer.as_ref()).await?;
+    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref()).await?;
     let rules = slots::service_rules(&mut tx, req.service_id).await?;
     let starts = occurrences(&req, rules.tz)?;
 
@@ -124,7 +117,7 @@ async fn handler(
                 notes: req.notes.as_ref().map(|n| n.to_string()).unwrap_or_default(),
                 scheduled_at: now,
             };
-            model::claim(&mut tx, auth.business_id, &rules, &[req.staff_id], &new).await
+            model::claim(&mut tx, business_id, &rules, &[req.staff_id], &new).await
         }
         .await;
         match booked {
@@ -142,9 +135,7 @@ async fn handler(
     if series.appointments.is_empty() {
         return Err(ApiError::conflict("SLOT_TAKEN", "no occurrence of the series could be booked").with_field("start"));
     }
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &series).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &series).await
 }
 
 /// The series' starts: the first one's local wall time on every Nth week.

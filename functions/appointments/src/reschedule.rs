@@ -20,7 +20,7 @@ pub const OP: Operation = Operation::http(
     "appointments-reschedule",
     "POST",
     "/v1/appointments/{appointment_id}/reschedule",
-    Access::Staff,
+    Access::Can(Permission::ManageAppointments),
     "Move an appointment",
     || post(handler),
 )
@@ -41,7 +41,6 @@ async fn handler(
     Path(appointment_id): Path<Uuid>,
     Json(req): Json<RescheduleRequest>,
 ) -> ApiResult<Json<Appointment>> {
-    auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     model::lock(&mut tx, appointment_id).await?;
     let current = live(&mut tx, appointment_id).await?;

@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "appointments-series-cancel",
     "POST",
     "/v1/appointments/series/{series_id}/cancel",
-    Access::Staff,
+    Access::Can(Permission::ManageAppointments),
     "Cancel the remaining occurrences of a series",
     || post(handler),
 )
@@ -32,7 +32,6 @@ async fn handler(
     Path(series_id): Path<Uuid>,
     shared::OptionalJson(req): shared::OptionalJson<CancelRequest>,
 ) -> ApiResult<Json<SeriesCancelled>> {
-    auth.require(Permission::ManageAppointments)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let any = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM appointments WHERE series_id = $1"#, series_id)
         .fetch_one(&mut *tx)

@@ -13,7 +13,7 @@ pub const OP: Operation = Operation::http(
     "appointments-status-set",
     "POST",
     "/v1/appointments/{appointment_id}/status",
-    Access::Staff,
+    Access::Can(Permission::ManageAppointments),
     "Mark an appointment confirmed, completed or no-show",
     || post(handler),
 );
@@ -38,7 +38,6 @@ async fn handler(
     Path(appointment_id): Path<Uuid>,
     Json(req): Json<StatusRequest>,
 ) -> ApiResult<Json<Appointment>> {
-    auth.require(Permission::ManageAppointments)?;
     let status = match req.status {
         Status::Confirmed => "confirmed",
         Status::Completed => "completed",

@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "auth-email-resend",
     "POST",
     "/v1/auth/email/resend",
-    Access::Staff,
+    Access::Member,
     "Send the verification email again",
     || post(handler),
 )

@@ -8,7 +8,7 @@ use shared::{Access, ApiResult, App, Auth, Operation};
 use crate::tokens;
 
 pub const OP: Operation =
-    Operation::http("auth", "auth-logout", "POST", "/v1/auth/logout", Access::Staff, "Sign out", || post(handler));
+    Operation::http("auth", "auth-logout", "POST", "/v1/auth/logout", Access::Member, "Sign out", || post(handler));
 
 async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<StatusCode> {
     // Tokens from before sessions existed have nothing to end.

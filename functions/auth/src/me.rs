@@ -7,7 +7,7 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation};
 use uuid::Uuid;
 
 pub const OP: Operation =
-    Operation::http("auth", "auth-me", "GET", "/v1/auth/me", Access::Staff, "The signed-in user and business", || {
+    Operation::http("auth", "auth-me", "GET", "/v1/auth/me", Access::Member, "The signed-in user and business", || {
         get(me)
     });
 

@@ -17,7 +17,7 @@ pub const OP: Operation = Operation::http(
     "auth-password-change",
     "POST",
     "/v1/auth/password/change",
-    Access::Staff,
+    Access::Member,
     "Change the signed-in user's password",
     || post(handler),
 )

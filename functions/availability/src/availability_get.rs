@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "availability-get",
     "GET",
     "/v1/staff/{staff_id}/availability",
-    Access::Staff,
+    Access::Can(Permission::ViewAvailability),
     "A staff member's weekly hours and upcoming overrides",
     || get(handler),
 );
@@ -43,7 +43,6 @@ pub struct OverrideOut {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>) -> ApiResult<Json<Availability>> {
-    auth.require(Permission::ViewAvailability)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let availability = load(&mut tx, &app, auth.business_id, staff_id).await?;
     tx.commit().await?;

@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "availability-set",
     "PUT",
     "/v1/staff/{staff_id}/availability",
-    Access::Owner,
+    Access::Can(Permission::ManageAvailability),
     "Replace a staff member's weekly hours",
     || put(handler),
 );
@@ -31,7 +31,6 @@ async fn handler(
     Path(staff_id): Path<Uuid>,
     Json(req): Json<SetWeekly>,
 ) -> ApiResult<Json<Availability>> {
-    auth.require(Permission::ManageAvailability)?;
     if req.weekly.len() > 70 {
         return Err(ApiError::validation("weekly", "at most 70 windows"));
     }

@@ -11,13 +11,12 @@ pub const OP: Operation = Operation::http(
     "holidays-delete",
     "DELETE",
     "/v1/holidays/{holiday_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageAvailability),
     "Remove a holiday",
     || delete(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(holiday_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageAvailability)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let deleted =
         sqlx::query!("DELETE FROM holidays WHERE id = $1", holiday_id).execute(&mut *tx).await?.rows_affected();

@@ -8,10 +8,15 @@ use shared::page::{Cursor, Limit, Page, PageParams};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use uuid::Uuid;
 
-pub const OP: Operation =
-    Operation::http("availability", "holidays-list", "GET", "/v1/holidays", Access::Staff, "List holidays", || {
-        get(handler)
-    });
+pub const OP: Operation = Operation::http(
+    "availability",
+    "holidays-list",
+    "GET",
+    "/v1/holidays",
+    Access::Can(Permission::ViewAvailability),
+    "List holidays",
+    || get(handler),
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +37,6 @@ pub struct Holiday {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(filter): Query<Filter>) -> ApiResult<Json<Page<Holiday>>> {
-    auth.require(Permission::ViewAvailability)?;
     let page = PageParams { cursor: filter.cursor, limit: filter.limit };
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let rows = sqlx::query_as!(

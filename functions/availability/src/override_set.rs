@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "availability-override-set",
     "PUT",
     "/v1/staff/{staff_id}/overrides/{date}",
-    Access::Owner,
+    Access::Can(Permission::ManageAvailability),
     "Set one date's hours for a staff member",
     || put(handler),
 );
@@ -39,7 +39,6 @@ async fn handler(
     Path((staff_id, date)): Path<(Uuid, NaiveDate)>,
     Json(req): Json<SetOverride>,
 ) -> ApiResult<Json<Override>> {
-    auth.require(Permission::ManageAvailability)?;
     if req.intervals.len() > 10 {
         return Err(ApiError::validation("intervals", "at most 10 windows"));
     }

@@ -11,13 +11,12 @@ pub const OP: Operation = Operation::http(
     "business-settings-get",
     "GET",
     "/v1/business/settings",
-    Access::Staff,
+    Access::Can(Permission::ViewBusiness),
     "The booking settings",
     || get(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<Json<Settings>> {
-    auth.require(Permission::ViewBusiness)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let settings = model::fetch_settings(&mut tx, auth.business_id).await?;
     tx.commit().await?;

@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "business-settings-update",
     "PATCH",
     "/v1/business/settings",
-    Access::Owner,
+    Access::Can(Permission::ManageBusiness),
     "Change the booking settings",
     || patch(handler),
 );
@@ -35,7 +35,6 @@ pub struct UpdateSettings {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSettings>) -> ApiResult<Json<Settings>> {
-    auth.require(Permission::ManageBusiness)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     sqlx::query!(
         "UPDATE businesses SET

@@ -13,7 +13,7 @@ pub const OP: Operation = Operation::http(
     "business-update",
     "PATCH",
     "/v1/business",
-    Access::Owner,
+    Access::Can(Permission::ManageBusiness),
     "Change the business profile",
     || patch(handler),
 );
@@ -34,7 +34,6 @@ pub struct UpdateBusiness {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateBusiness>) -> ApiResult<Json<Business>> {
-    auth.require(Permission::ManageBusiness)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let (set_email, email) = req.email.sql();
     let (set_phone, phone) = req.phone.sql();

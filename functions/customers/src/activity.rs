@@ -13,7 +13,7 @@ pub const OP: Operation = Operation::http(
     "customers-activity",
     "GET",
     "/v1/customers/{customer_id}/activity",
-    Access::Staff,
+    Access::Can(Permission::ViewCustomers),
     "A customer's appointments, newest first",
     || get(handler),
 );
@@ -36,7 +36,6 @@ async fn handler(
     Path(customer_id): Path<Uuid>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<Page<Visit>>> {
-    auth.require(Permission::ViewCustomers)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let known =
         sqlx::query_scalar!("SELECT id FROM customers WHERE id = $1", customer_id).fetch_optional(&mut *tx).await?;

@@ -12,13 +12,12 @@ pub const OP: Operation = Operation::http(
     "customers-get",
     "GET",
     "/v1/customers/{customer_id}",
-    Access::Staff,
+    Access::Can(Permission::ViewCustomers),
     "Get a customer",
     || get(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(customer_id): Path<Uuid>) -> ApiResult<Json<Customer>> {
-    auth.require(Permission::ViewCustomers)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let customer = model::fetch(&mut tx, customer_id).await?;
     tx.commit().await?;

@@ -7,17 +7,21 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 
 use crate::model::Customer;
 
-pub const OP: Operation =
-    Operation::http("customers", "customers-list", "GET", "/v1/customers", Access::Staff, "List customers", || {
-        get(handler)
-    });
+pub const OP: Operation = Operation::http(
+    "customers",
+    "customers-list",
+    "GET",
+    "/v1/customers",
+    Access::Can(Permission::ViewCustomers),
+    "List customers",
+    || get(handler),
+);
 
 async fn handler(
     auth: Auth,
     State(app): State<App>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<Page<Customer>>> {
-    auth.require(Permission::ViewCustomers)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let rows = sqlx::query_as!(
         Customer,

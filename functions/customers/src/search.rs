@@ -12,7 +12,7 @@ pub const OP: Operation = Operation::http(
     "customers-search",
     "GET",
     "/v1/customers/search",
-    Access::Staff,
+    Access::Can(Permission::ViewCustomers),
     "Search customers by name, email or phone",
     || get(handler),
 );
@@ -30,7 +30,6 @@ pub struct Found {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(search): Query<Search>) -> ApiResult<Json<Found>> {
-    auth.require(Permission::ViewCustomers)?;
     let q = search.q.trim();
     if q.chars().count() < 2 || q.chars().count() > 100 {
         return Err(ApiError::validation("q", "must be 2 to 100 characters"));

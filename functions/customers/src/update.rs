@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "customers-update",
     "PATCH",
     "/v1/customers/{customer_id}",
-    Access::Staff,
+    Access::Can(Permission::ManageCustomers),
     "Change a customer",
     || patch(handler),
 );
@@ -36,7 +36,6 @@ async fn handler(
     Path(customer_id): Path<Uuid>,
     Json(req): Json<UpdateCustomer>,
 ) -> ApiResult<Json<Customer>> {
-    auth.require(Permission::ManageCustomers)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let (set_phone, phone) = req.phone.sql();
     let updated = sqlx::query!(

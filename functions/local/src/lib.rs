@@ -9,7 +9,6 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use shared::operation::Handler;
 use shared::{App, Operation};
 
 /// Every operation of every domain.
@@ -34,8 +33,7 @@ pub fn operations() -> Vec<&'static Operation> {
 pub fn router(app: App) -> Router {
     let mut router = Router::new();
     for op in operations() {
-        if let Handler::Http { path, access, route, .. } = op.handler {
-            let mut method_router = route();
+        if let (Some((path, mut method_router)), Some((_, _, access))) = (op.method_router(), op.http_route()) {
             if access.needs_token() {
                 method_router = method_router.route_layer(from_fn_with_state(app.clone(), local_authorizer));
             }

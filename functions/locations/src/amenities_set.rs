@@ -13,7 +13,7 @@ pub const OP: Operation = Operation::http(
     "locations-amenities-set",
     "PUT",
     "/v1/locations/{location_id}/amenities",
-    Access::Owner,
+    Access::Can(Permission::ManageLocations),
     "Replace a location's amenities",
     || put(handler),
 );
@@ -30,7 +30,6 @@ async fn handler(
     Path(location_id): Path<Uuid>,
     Json(req): Json<SetAmenities>,
 ) -> ApiResult<Json<Location>> {
-    auth.require(Permission::ManageLocations)?;
     let tags = model::amenity_list(req.amenities)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // Lock the location row: it must exist here, and two concurrent replacements queue.

@@ -1,20 +1,27 @@
 //! Add a location. Honours `Idempotency-Key`.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
+use shared::idempotency::Create;
 use shared::types::{Country, Name, Phone};
-use shared::{Access, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use shared::{Access, ApiResult, Operation, Permission};
 use uuid::Uuid;
 
 use crate::model::{self, Amenity};
 
 const NAME: &str = "locations-create";
 
-pub const OP: Operation =
-    Operation::http("locations", NAME, "POST", "/v1/locations", Access::Owner, "Add a location", || post(handler));
+pub const OP: Operation = Operation::http(
+    "locations",
+    NAME,
+    "POST",
+    "/v1/locations",
+    Access::Can(Permission::ManageLocations),
+    "Add a location",
+    || post(handler),
+);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,25 +41,14 @@ pub struct CreateLocation {
     pub amenities: Vec<Amenity>,
 }
 
-async fn handler(
-    auth: Auth,
-    State(app): State<App>,
-    key: IdempotencyKey,
-    Json(req): Json<CreateLocation>,
-) -> ApiResult<Response> {
-    auth.require(Permission::ManageLocations)?;
-    let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
+async fn handler(Create { business_id, request: req, mut tx, claim }: Create<CreateLocation>) -> ApiResult<Response> {
     let id = Uuid::now_v7();
     let text = |v: &Option<Name>| v.as_ref().map(|n| n.as_ref().to_owned()).unwrap_or_default();
     sqlx::query!(
         "INSERT INTO locations (id, business_id, name, address_line1, address_line2, city, postal_code, country, phone)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         id,
-        auth.business_id,
+        business_id,
         req.name.as_ref(),
         text(&req.address_line1),
         text(&req.address_line2),
@@ -64,9 +60,7 @@ async fn handler(
     .execute(&mut *tx)
     .await?;
     let amenities = model::amenity_list(req.amenities)?;
-    model::set_amenities(&mut tx, auth.business_id, id, &amenities).await?;
+    model::set_amenities(&mut tx, business_id, id, &amenities).await?;
     let location = model::fetch(&mut tx, id).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &location).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &location).await
 }

@@ -11,13 +11,12 @@ pub const OP: Operation = Operation::http(
     "locations-delete",
     "DELETE",
     "/v1/locations/{location_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageLocations),
     "Remove a location",
     || delete(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(location_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageLocations)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let deleted = sqlx::query!(
         "UPDATE locations SET deleted_at = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",

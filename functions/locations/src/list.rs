@@ -7,17 +7,21 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 
 use crate::model::Location;
 
-pub const OP: Operation =
-    Operation::http("locations", "locations-list", "GET", "/v1/locations", Access::Staff, "List locations", || {
-        get(handler)
-    });
+pub const OP: Operation = Operation::http(
+    "locations",
+    "locations-list",
+    "GET",
+    "/v1/locations",
+    Access::Can(Permission::ViewLocations),
+    "List locations",
+    || get(handler),
+);
 
 async fn handler(
     auth: Auth,
     State(app): State<App>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<Page<Location>>> {
-    auth.require(Permission::ViewLocations)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let rows = sqlx::query_as!(
         Location,

@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::http(
     "locations-update",
     "PATCH",
     "/v1/locations/{location_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageLocations),
     "Change a location",
     || patch(handler),
 );
@@ -38,7 +38,6 @@ async fn handler(
     Path(location_id): Path<Uuid>,
     Json(req): Json<UpdateLocation>,
 ) -> ApiResult<Json<Location>> {
-    auth.require(Permission::ManageLocations)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let (set_phone, phone) = req.phone.sql();
     let text = |v: &Option<Name>| v.as_ref().map(|n| n.as_ref().to_owned());

@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "notifications-log",
     "GET",
     "/v1/notifications",
-    Access::Owner,
+    Access::Can(Permission::ViewNotifications),
     "List notification deliveries, newest first",
     || get(handler),
 );
@@ -82,7 +82,6 @@ fn parse_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid, String)> {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(filter): Query<Filter>) -> ApiResult<Json<Log>> {
-    auth.require(Permission::ViewNotifications)?;
     let status = filter.status.map(|s| format!("{s:?}").to_lowercase());
     let channel = filter.channel.map(|c| format!("{c:?}").to_lowercase());
     let after = match filter.cursor.as_deref().map(parse_cursor) {

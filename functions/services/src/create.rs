@@ -1,20 +1,27 @@
 //! Add a service and say who performs it. Honours `Idempotency-Key`.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
+use shared::idempotency::Create;
 use shared::types::{Bounded, Money, Name, Text};
-use shared::{Access, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use shared::{Access, ApiResult, Operation, Permission};
 use uuid::Uuid;
 
 use crate::model;
 
 const NAME: &str = "services-create";
 
-pub const OP: Operation =
-    Operation::http("services", NAME, "POST", "/v1/services", Access::Owner, "Add a service", || post(handler));
+pub const OP: Operation = Operation::http(
+    "services",
+    NAME,
+    "POST",
+    "/v1/services",
+    Access::Can(Permission::ManageServices),
+    "Add a service",
+    || post(handler),
+);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,25 +35,14 @@ pub struct CreateService {
     pub staff_ids: Vec<Uuid>,
 }
 
-async fn handler(
-    auth: Auth,
-    State(app): State<App>,
-    key: IdempotencyKey,
-    Json(req): Json<CreateService>,
-) -> ApiResult<Response> {
-    auth.require(Permission::ManageServices)?;
-    let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
+async fn handler(Create { business_id, request: req, mut tx, claim }: Create<CreateService>) -> ApiResult<Response> {
     let id = Uuid::now_v7();
     sqlx::query!(
         "INSERT INTO services (id, business_id, name, description, duration_minutes, buffer_before_minutes,
                                buffer_after_minutes, price_amount, price_currency)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         id,
-        auth.business_id,
+        business_id,
         req.name.as_ref(),
         req.description.as_ref().map(AsRef::as_ref).unwrap_or(""),
         req.duration_minutes.get(),
@@ -57,9 +53,7 @@ async fn handler(
     )
     .execute(&mut *tx)
     .await?;
-    model::set_staff(&mut tx, auth.business_id, id, &req.staff_ids).await?;
+    model::set_staff(&mut tx, business_id, id, &req.staff_ids).await?;
     let service = model::fetch(&mut tx, id).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &service).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &service).await
 }

@@ -11,13 +11,12 @@ pub const OP: Operation = Operation::http(
     "services-delete",
     "DELETE",
     "/v1/services/{service_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageServices),
     "Withdraw a service",
     || delete(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(service_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageServices)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let deleted = sqlx::query!(
         "UPDATE services SET deleted_at = $2, active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",

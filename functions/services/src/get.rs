@@ -12,13 +12,12 @@ pub const OP: Operation = Operation::http(
     "services-get",
     "GET",
     "/v1/services/{service_id}",
-    Access::Staff,
+    Access::Can(Permission::ViewServices),
     "Get a service",
     || get(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(service_id): Path<Uuid>) -> ApiResult<Json<Service>> {
-    auth.require(Permission::ViewServices)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let service = model::fetch(&mut tx, service_id).await?;
     tx.commit().await?;

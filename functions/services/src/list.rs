@@ -7,13 +7,17 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 
 use crate::model::{Row, Service};
 
-pub const OP: Operation =
-    Operation::http("services", "services-list", "GET", "/v1/services", Access::Staff, "List services", || {
-        get(handler)
-    });
+pub const OP: Operation = Operation::http(
+    "services",
+    "services-list",
+    "GET",
+    "/v1/services",
+    Access::Can(Permission::ViewServices),
+    "List services",
+    || get(handler),
+);
 
 async fn handler(auth: Auth, State(app): State<App>, Query(page): Query<PageParams>) -> ApiResult<Json<Page<Service>>> {
-    auth.require(Permission::ViewServices)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let rows = sqlx::query_as!(
         Row,

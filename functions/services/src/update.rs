@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "services-update",
     "PATCH",
     "/v1/services/{service_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageServices),
     "Change a service",
     || patch(handler),
 );
@@ -40,7 +40,6 @@ async fn handler(
     Path(service_id): Path<Uuid>,
     Json(req): Json<UpdateService>,
 ) -> ApiResult<Json<Service>> {
-    auth.require(Permission::ManageServices)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let price = req.price.into_change();
     let new_price = price.as_ref().and_then(Option::as_ref);

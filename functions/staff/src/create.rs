@@ -5,17 +5,25 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
+use shared::idempotency::Create;
 use shared::types::{Email, Name, Phone, Text};
-use shared::{Access, ApiResult, App, Auth, IdempotencyKey, Json, Operation, Permission, idempotency};
+use shared::{Access, ApiResult, App, Operation, Permission};
 use uuid::Uuid;
 
 use crate::model;
 
 const NAME: &str = "staff-create";
 
-pub const OP: Operation =
-    Operation::http("staff", NAME, "POST", "/v1/staff", Access::Owner, "Add a staff member", || post(handler))
-        .publishes();
+pub const OP: Operation = Operation::http(
+    "staff",
+    NAME,
+    "POST",
+    "/v1/staff",
+    Access::Can(Permission::ManageStaff),
+    "Add a staff member",
+    || post(handler),
+)
+.publishes();
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,17 +40,9 @@ pub struct CreateStaff {
 }
 
 async fn handler(
-    auth: Auth,
     State(app): State<App>,
-    key: IdempotencyKey,
-    Json(req): Json<CreateStaff>,
+    Create { business_id, request: req, mut tx, claim }: Create<CreateStaff>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::ManageStaff)?;
-    let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let claim = match idempotency::begin(&mut tx, auth.business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
     model::check_location(&mut tx, req.location_id).await?;
     let id = Uuid::now_v7();
     sqlx::query!(
@@ -51,7 +51,7 @@ async fn handler(
         "INSERT INTO staff (id, business_id, name, email, phone, title, bio, location_id, user_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT id FROM users WHERE email = $4))",
         id,
-        auth.business_id,
+        business_id,
         req.name.as_ref(),
         req.email.as_ref(),
         req.phone.as_ref().map(AsRef::as_ref),
@@ -62,10 +62,8 @@ async fn handler(
     .execute(&mut *tx)
     .await?;
     if req.invite {
-        crate::invite::send(&app, &mut tx, auth.business_id, id).await?;
+        crate::invite::send(&app, &mut tx, business_id, id).await?;
     }
     let staff = model::fetch(&mut tx, id).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &staff).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &staff).await
 }

@@ -14,13 +14,12 @@ pub const OP: Operation = Operation::http(
     "staff-delete",
     "DELETE",
     "/v1/staff/{staff_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageStaff),
     "Remove a staff member",
     || delete(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let login = sqlx::query!(
         r#"SELECT s.user_id, u.role AS "role?" FROM staff s LEFT JOIN users u ON u.id = s.user_id

@@ -17,14 +17,13 @@ pub const OP: Operation = Operation::http(
     "staff-invite",
     "POST",
     "/v1/staff/{staff_id}/invitation",
-    Access::Owner,
+    Access::Can(Permission::ManageStaff),
     "Email a staff member an invitation to sign in",
     || post(handler),
 )
 .publishes();
 
 async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     send(&app, &mut tx, auth.business_id, staff_id).await?;
     tx.commit().await?;

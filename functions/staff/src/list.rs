@@ -7,11 +7,17 @@ use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 
 use crate::model::Staff;
 
-pub const OP: Operation =
-    Operation::http("staff", "staff-list", "GET", "/v1/staff", Access::Staff, "List staff members", || get(handler));
+pub const OP: Operation = Operation::http(
+    "staff",
+    "staff-list",
+    "GET",
+    "/v1/staff",
+    Access::Can(Permission::ViewStaff),
+    "List staff members",
+    || get(handler),
+);
 
 async fn handler(auth: Auth, State(app): State<App>, Query(page): Query<PageParams>) -> ApiResult<Json<Page<Staff>>> {
-    auth.require(Permission::ViewStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let rows = sqlx::query_as!(
         Staff,

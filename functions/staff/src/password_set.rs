@@ -17,7 +17,7 @@ pub const OP: Operation = Operation::http(
     "staff-password-set",
     "PUT",
     "/v1/staff/{staff_id}/password",
-    Access::Staff,
+    Access::Member,
     "Set a staff member's password (themselves, or an owner)",
     || put(handler),
 )

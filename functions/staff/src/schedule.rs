@@ -17,7 +17,7 @@ pub const OP: Operation = Operation::http(
     "staff-schedule",
     "GET",
     "/v1/staff/{staff_id}/schedule",
-    Access::Staff,
+    Access::Can(Permission::ViewStaff),
     "A staff member's hours and appointments by day",
     || get(handler),
 );
@@ -68,7 +68,6 @@ async fn handler(
     Path(staff_id): Path<Uuid>,
     Query(range): Query<Range>,
 ) -> ApiResult<Json<Schedule>> {
-    auth.require(Permission::ViewStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let zone = sqlx::query_scalar!("SELECT time_zone FROM businesses WHERE id = $1", auth.business_id)
         .fetch_one(&mut *tx)

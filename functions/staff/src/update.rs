@@ -15,7 +15,7 @@ pub const OP: Operation = Operation::http(
     "staff-update",
     "PATCH",
     "/v1/staff/{staff_id}",
-    Access::Owner,
+    Access::Can(Permission::ManageStaff),
     "Change a staff member",
     || patch(handler),
 );
@@ -40,7 +40,6 @@ async fn handler(
     Path(staff_id): Path<Uuid>,
     Json(req): Json<UpdateStaff>,
 ) -> ApiResult<Json<Staff>> {
-    auth.require(Permission::ManageStaff)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let (set_phone, phone) = req.phone.sql();
     let location = req.location_id.into_change();

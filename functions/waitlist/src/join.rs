@@ -7,7 +7,8 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use shared::{Access, ApiError, ApiResult, App, IdempotencyKey, Json, Operation, Path, idempotency};
+use shared::idempotency::Create;
+use shared::{Access, ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
 
 use availability::slots;
@@ -42,9 +43,7 @@ pub struct JoinRequest {
 
 async fn handler(
     State(app): State<App>,
-    Path(slug): Path<String>,
-    key: IdempotencyKey,
-    Json(req): Json<JoinRequest>,
+    Create { business_id, request: req, mut tx, claim }: Create<JoinRequest>,
 ) -> ApiResult<Response> {
     if req.to < req.from {
         return Err(ApiError::validation("to", "must not be before from"));
@@ -52,12 +51,6 @@ async fn handler(
     if (req.to - req.from).num_days() >= MAX_RANGE_DAYS {
         return Err(ApiError::validation("to", format!("at most {MAX_RANGE_DAYS} days")));
     }
-    let business_id = app.db.business_id_by_slug(&slug).await?;
-    let mut tx = app.db.tenant_tx(business_id).await?;
-    let claim = match idempotency::begin(&mut tx, business_id, key, NAME, &req, app.now()).await? {
-        Ok(claim) => claim,
-        Err(replay) => return Ok(replay),
-    };
     let rules = slots::service_rules(&mut tx, req.service_id).await?;
     if req.to < app.now().with_timezone(&rules.tz).date_naive() {
         return Err(ApiError::validation("to", "is in the past"));
@@ -91,7 +84,5 @@ async fn handler(
     .execute(&mut *tx)
     .await?;
     let entry = model::fetch(&mut tx, id).await?;
-    let response = claim.finish(&mut tx, StatusCode::CREATED, &entry).await?;
-    tx.commit().await?;
-    Ok(response)
+    claim.commit(tx, StatusCode::CREATED, &entry).await
 }

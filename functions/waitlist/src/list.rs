@@ -9,10 +9,15 @@ use uuid::Uuid;
 
 use crate::model::Entry;
 
-pub const OP: Operation =
-    Operation::http("waitlist", "waitlist-list", "GET", "/v1/waitlist", Access::Staff, "List the waitlist", || {
-        get(handler)
-    });
+pub const OP: Operation = Operation::http(
+    "waitlist",
+    "waitlist-list",
+    "GET",
+    "/v1/waitlist",
+    Access::Can(Permission::ViewWaitlist),
+    "List the waitlist",
+    || get(handler),
+);
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,7 +38,6 @@ pub struct Filter {
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) -> ApiResult<Json<Page<Entry>>> {
-    auth.require(Permission::ViewWaitlist)?;
     let page = PageParams { cursor: f.cursor, limit: f.limit };
     let status = f.status.map(|s| match s {
         StatusFilter::Waiting => "waiting",

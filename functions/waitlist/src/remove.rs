@@ -11,13 +11,12 @@ pub const OP: Operation = Operation::http(
     "waitlist-remove",
     "DELETE",
     "/v1/waitlist/{entry_id}",
-    Access::Staff,
+    Access::Can(Permission::ManageWaitlist),
     "Take an entry off the waitlist",
     || delete(handler),
 );
 
 async fn handler(auth: Auth, State(app): State<App>, Path(entry_id): Path<Uuid>) -> ApiResult<StatusCode> {
-    auth.require(Permission::ManageWaitlist)?;
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let removed = sqlx::query!(
         "UPDATE waitlist_entries SET status = 'removed', updated_at = now()

@@ -18,6 +18,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::operation::{Access, Routed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -173,7 +174,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
             _ => None,
         };
-        fields.and_then(Auth::from_context).ok_or_else(|| ApiError::unauthorized("a valid bearer token is required"))
+        let auth = fields
+            .and_then(Auth::from_context)
+            .ok_or_else(|| ApiError::unauthorized("a valid bearer token is required"))?;
+        // The operation's declared access; a route mounted without one refuses everyone.
+        match parts.extensions.get::<Routed>().map(|r| r.access) {
+            Some(Access::Member) => Ok(auth),
+            Some(Access::Can(permission)) => auth.require(permission).map(|()| auth),
+            Some(Access::Admin) => Ok(auth), // the handler asks the database (platform_admins)
+            other => Err(ApiError::internal(format!("a signed-in caller on a route declared {other:?}"))),
+        }
     }
 }
 
