@@ -206,6 +206,38 @@ pub fn attach_context(extensions: &mut http::Extensions, auth: &Auth) {
 mod tests {
     use super::*;
 
+    /// A staff caller's request parts, routed to an operation with `access` (or unrouted).
+    fn staff_request(access: Option<Access>) -> Parts {
+        let staff = Auth { business_id: Uuid::nil(), user_id: Uuid::nil(), role: Role::Staff, session_id: None };
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        attach_context(&mut parts.extensions, &staff);
+        if let Some(access) = access {
+            parts.extensions.insert(Routed { name: "demo", access });
+        }
+        parts
+    }
+
+    #[test]
+    fn the_operations_access_is_enforced_by_the_extractor() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let status = |access| {
+            rt.block_on(Auth::from_request_parts(&mut staff_request(access), &())).map(|a| a.role).map_err(|e| e.status)
+        };
+        assert_eq!(status(Some(Access::Member)), Ok(Role::Staff));
+        assert_eq!(status(Some(Access::Can(Permission::ManageAppointments))), Ok(Role::Staff));
+        assert_eq!(status(Some(Access::Can(Permission::ManageStaff))), Err(http::StatusCode::FORBIDDEN));
+        // A route mounted without its operation refuses every caller.
+        assert_eq!(status(None), Err(http::StatusCode::INTERNAL_SERVER_ERROR));
+        assert_eq!(status(Some(Access::Public)), Err(http::StatusCode::INTERNAL_SERVER_ERROR));
+    }
+
+    #[test]
+    fn api_md_labels_follow_the_permission() {
+        assert_eq!(Access::Can(Permission::ViewStaff).label(), "staff");
+        assert_eq!(Access::Can(Permission::ManageStaff).label(), "owner");
+        assert_eq!(Access::Member.label(), "staff");
+    }
+
     #[test]
     fn matrix_lists_every_permission_once() {
         let mut seen = std::collections::HashSet::new();
