@@ -107,13 +107,6 @@ pub async fn begin<R: Serialize>(
 impl Claim {
     /// Store the response with the key, commit the work and the claim together, answer.
     pub async fn commit<T: Serialize>(self, mut tx: Tx, status: StatusCode, body: &T) -> Result<Response, ApiError> {
-        let response = self.finish(&mut tx, status, body).await?;
-        tx.commit().await?;
-        Ok(response)
-    }
-
-    /// Store the response with the key (same transaction) and return it.
-    pub async fn finish<T: Serialize>(self, tx: &mut Tx, status: StatusCode, body: &T) -> Result<Response, ApiError> {
         let body = serde_json::to_value(body).map_err(ApiError::internal)?;
         if let Some(key) = &self.key {
             sqlx::query(
@@ -124,9 +117,10 @@ impl Claim {
             .bind(key)
             .bind(status.as_u16() as i16)
             .bind(&body)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
+        tx.commit().await?;
         Ok(json_response(status, &body, false))
     }
 }

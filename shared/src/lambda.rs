@@ -53,7 +53,7 @@ pub fn serve(op: &'static Operation) -> Result {
 /// The router that holds exactly this operation's route, with the common layers.
 pub fn router(op: &Operation, app: App) -> Router {
     let mut router = Router::new();
-    if let Some((path, route)) = op.method_router() {
+    if let Some((path, _, route)) = op.method_router() {
         router = router.route(path, route);
     }
     with_common_layers(router.with_state(app.clone()), &app)

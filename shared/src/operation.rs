@@ -296,12 +296,12 @@ impl Operation {
         self
     }
 
-    /// The operation's route, with its name and access attached for the extractors
-    /// ([`Routed`]); `None` unless it is an HTTP operation.
-    pub fn method_router(&self) -> Option<(&'static str, MethodRouter<App>)> {
+    /// The operation's path, access and route, its name and access attached for the
+    /// extractors ([`Routed`]); `None` unless it is an HTTP operation.
+    pub fn method_router(&self) -> Option<(&'static str, Access, MethodRouter<App>)> {
         match self.handler {
             Handler::Http { path, access, route, .. } => {
-                Some((path, route().layer(axum::Extension(Routed { name: self.name, access }))))
+                Some((path, access, route().layer(axum::Extension(Routed { name: self.name, access }))))
             }
             _ => None,
         }

@@ -33,7 +33,7 @@ pub fn operations() -> Vec<&'static Operation> {
 pub fn router(app: App) -> Router {
     let mut router = Router::new();
     for op in operations() {
-        if let (Some((path, mut method_router)), Some((_, _, access))) = (op.method_router(), op.http_route()) {
+        if let Some((path, access, mut method_router)) = op.method_router() {
             if access.needs_token() {
                 method_router = method_router.route_layer(from_fn_with_state(app.clone(), local_authorizer));
             }
