@@ -91,3 +91,65 @@ fn the_permission_table_in_docs_is_current() {
         "docs/permissions.md is stale: run `UPDATE_MANIFEST=1 cargo test -p e2e --test manifest`"
     );
 }
+
+/// What each function of the committed manifest may send to, by queue name.
+fn send_rights() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("functions.json")).unwrap()).unwrap();
+    let mut rights = std::collections::BTreeMap::new();
+    for f in doc["functions"].as_array().unwrap() {
+        let queues: BTreeSet<String> = f["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["actions"].as_array().unwrap().iter().any(|a| a == "sqs:SendMessage"))
+            .map(|p| p["resource"].as_str().unwrap().trim_start_matches("queue:").to_owned())
+            .collect();
+        rights.insert(f["name"].as_str().unwrap().to_owned(), queues);
+    }
+    rights
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+#[test]
+fn each_publisher_may_send_only_to_the_queues_its_events_go_to() {
+    let rights = send_rights();
+    let fleet = shared::operation::Fleet::of(&local::operations());
+    for op in local::operations() {
+        let declared: BTreeSet<String> = op
+            .permissions
+            .iter()
+            .filter(|p| p.actions.contains(&"sqs:SendMessage"))
+            .map(|p| p.resource.into())
+            .collect();
+        let mut expected: BTreeSet<String> = fleet
+            .routes
+            .for_publisher(op)
+            .destinations()
+            .into_iter()
+            .map(str::to_owned)
+            .chain(declared.iter().map(|r| r.trim_start_matches("queue:").to_owned()))
+            .collect();
+        if op.redrives {
+            expected.extend(fleet.queues.iter().map(|q| q.name.to_owned()));
+        }
+        assert_eq!(rights[op.name], expected, "{}", op.name);
+    }
+
+    // The same, spelled out for the publishers of each kind of appointment event.
+    let notify = ["notifications-email", "notifications-whatsapp"];
+    assert_eq!(rights["appointments-book"], set(&notify), "a booking frees no time");
+    assert_eq!(rights["appointments-reschedule"], set(&notify));
+    let freed = ["notifications-email", "notifications-whatsapp", "waitlist-offer"];
+    assert_eq!(rights["appointments-cancel"], set(&freed), "a cancellation also goes to the waitlist");
+    assert_eq!(rights["auth-register"], set(&["notifications-email"]), "account mail has no WhatsApp form");
+    assert_eq!(rights["waitlist-offer"], set(&notify), "offers go out by email and WhatsApp");
+    assert_eq!(rights["notifications-relay"], set(&freed), "the relay sends any kind, to outbox queues only");
+    assert_eq!(rights["auth-password-forgot"], set(&["auth-requests"]), "its own queue, not the outbox's");
+    assert!(rights["appointments-list"].is_empty(), "a reader sends nothing");
+    let all = ["auth-requests", "notifications-email", "notifications-whatsapp", "waitlist-offer"];
+    assert_eq!(rights["notifications-dlq-redrive"], set(&all));
+}

@@ -96,7 +96,7 @@ export function environmentFor(config: EnvConfig, fleet: FleetResources, f: Func
     APPLE_CLIENT_ID: config.appleClientId,
   };
   for (const name of f.environment) {
-    const value = fixed[name] ?? queueUrls.get(name);
+    const value = f.environment_values?.[name] ?? fixed[name] ?? queueUrls.get(name);
     if (value === undefined) {
       throw new Error(`function ${f.name}: unknown environment variable ${name} (map it in infra-cdk/lib/fleet.ts)`);
     }

@@ -46,6 +46,8 @@ export interface FunctionSpec {
   memory_mb: number;
   permissions: Permission[];
   environment: string[];
+  /** Environment values the code itself decides (a publisher's EVENT_ROUTES), set as they are. */
+  environment_values?: Record<string, string>;
 }
 
 export interface QueueSpec {
@@ -125,6 +127,10 @@ export function parseManifest(raw: unknown, source = 'functions.json'): Manifest
     if (!Number.isInteger(f.memory_mb) || f.memory_mb < 128 || f.memory_mb > 10240) fail(`${where}: memory_mb must be 128..10240`);
     if (!Array.isArray(f.permissions)) fail(`${where}: permissions is not an array`);
     if (!Array.isArray(f.environment)) fail(`${where}: environment is not an array`);
+    for (const [name, value] of Object.entries(f.environment_values ?? {})) {
+      if (typeof value !== 'string') fail(`${where}: environment value ${name} is not a string`);
+      if (!f.environment.includes(name)) fail(`${where}: environment value ${name} is not among its environment`);
+    }
 
     const t = f.trigger as Trigger;
     switch (t?.type) {

@@ -197,6 +197,8 @@ describe('functions from a fixture with every trigger kind, queue and permission
     const relay = fns.get('kairos-dev-outbox-relay').Environment.Variables;
     assert.ok(JSON.stringify(relay[queueUrlVariable('notifications-email')]).includes('NotificationsEmailQueue'));
     assert.ok(JSON.stringify(relay.QUEUE_URL_EVENTS).includes('EventsQueue'));
+    // What the code decides (a publisher's routing table) reaches the function as it is.
+    assert.equal(relay.EVENT_ROUTES, '{"appointment.cancelled":["events","notifications-email"]}');
     const report = fns.get('kairos-dev-notifications-dlq-report').Environment.Variables;
     assert.ok(JSON.stringify(report.QUEUE_URL_NOTIFICATIONS_EMAIL_DLQ).includes('NotificationsEmailDlqQueue'));
     const email = fns.get('kairos-dev-notifications-email-send').Environment.Variables;

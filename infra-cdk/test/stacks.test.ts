@@ -260,6 +260,10 @@ describe('the manifest is a closed vocabulary', () => {
     const m = variant((m) => m.functions[2].environment.push('STRIPE_SECRET_ID'));
     assert.throws(synthOf(m), /unknown environment variable STRIPE_SECRET_ID/);
   });
+  it('refuses an environment value the function does not name', () => {
+    const m = variant((m) => (m.functions[2].environment_values = { EVENT_ROUTES: '{}' }));
+    assert.throws(synthOf(m), /environment value EVENT_ROUTES is not among its environment/);
+  });
   it('refuses an unknown trigger type', () => {
     const m = variant((m) => (m.functions[2].trigger = { type: 's3' }));
     assert.throws(synthOf(m), /unknown trigger type "s3"/);

@@ -27,7 +27,14 @@ impl App {
     /// The app as configured by the environment. A worker's Lambda has only the jobs
     /// login; it then serves as `db` too, so nothing in it can reach kairos_app's rights.
     pub async fn from_env() -> Result<App, DbConfigError> {
-        let config = Config::from_env();
+        App::from_env_with(|_| {}).await
+    }
+
+    /// The app as configured by the environment, then adjusted (the local fleet wires the
+    /// whole fleet's routes in).
+    pub async fn from_env_with(adjust: impl FnOnce(&mut Config)) -> Result<App, DbConfigError> {
+        let mut config = Config::from_env();
+        adjust(&mut config);
         let app_db = Db::from_config(&config, Role::App).await?;
         let jobs = Db::from_config(&config, Role::Jobs).await?;
         let db = app_db.or_else(|| jobs.clone()).ok_or(DbConfigError::Missing)?;

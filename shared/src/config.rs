@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use sqlx::postgres::PgSslMode;
 
+use crate::events::Routes;
+use crate::operation::QueueNames;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Full connection URL (local fleet, tests). Takes precedence over the secret.
@@ -40,6 +43,11 @@ pub struct Config {
     /// Where the providers publish their signing keys; tests point these at a local fake.
     pub google_jwks_url: String,
     pub apple_jwks_url: String,
+    /// Where this function's events go (`EVENT_ROUTES`, from `functions.json`; the local
+    /// fleet and the tests route every kind).
+    pub event_routes: Routes,
+    /// The fleet's queues, for the redrive (`FLEET_QUEUES`).
+    pub fleet_queues: Vec<QueueNames>,
 }
 
 impl Config {
@@ -72,6 +80,8 @@ impl Config {
             google_jwks_url: var("GOOGLE_JWKS_URL")
                 .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
             apple_jwks_url: var("APPLE_JWKS_URL").unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
+            event_routes: Routes::from_env(),
+            fleet_queues: QueueNames::from_env(),
         }
     }
 }

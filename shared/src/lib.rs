@@ -10,6 +10,7 @@ pub mod aws;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http_policy;
 pub mod idempotency;

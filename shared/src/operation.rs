@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::auth::{Permission, Role};
 use crate::error::ApiError;
+use crate::events::{self, EventKind, Routes};
 
 /// Who may call an HTTP operation (API.md's access column). This is the only place an
 /// operation says it: the router hands it to the request, and [`Auth`](crate::Auth)
@@ -139,8 +140,9 @@ pub enum Handler {
     Http { method: &'static str, path: &'static str, access: Access, route: fn() -> MethodRouter<App> },
     /// The API Gateway HTTP API Lambda authorizer (simple responses).
     Authorizer(AuthorizerFn),
-    /// A consumer of the named queue (the CDK app resolves the name).
-    Sqs { queue: &'static str, batch_size: u16, run: SqsFn },
+    /// The consumer of its own queue (the CDK app creates it from this); the kinds of
+    /// event it takes are those it [subscribes](Operation::subscribes) to.
+    Sqs { queue: &'static Queue, batch_size: u16, run: SqsFn },
     /// A job on an EventBridge schedule expression (`rate(5 minutes)`, `cron(...)`).
     Schedule { expression: &'static str, run: ScheduleFn },
 }
@@ -156,8 +158,15 @@ pub struct Operation {
     pub permissions: &'static [AwsPermission],
     /// Environment variables beyond those its permissions imply (`APP_URL`, client ids).
     pub extra_environment: &'static [&'static str],
-    /// Writes outbox rows and publishes them right after answering (needs the queues).
-    pub publishes: bool,
+    /// The kinds of event it writes to the outbox and publishes right after answering:
+    /// it may send to the queues of their subscribers, and to no other.
+    pub publishes: &'static [EventKind],
+    /// The kinds of event its queue receives (SQS consumers).
+    pub subscribes: &'static [EventKind],
+    /// Publishes whatever any function left in the outbox (the relay's sweep).
+    pub relays: bool,
+    /// Moves dead-lettered messages back to their queues: every queue of the fleet.
+    pub redrives: bool,
     /// Works across every business through the cross-tenant functions, connected as the
     /// jobs login (kairos_jobs) instead of the request path's.
     pub cross_tenant: bool,
@@ -182,7 +191,10 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
-            publishes: false,
+            publishes: &[],
+            subscribes: &[],
+            relays: false,
+            redrives: false,
             cross_tenant: false,
         }
     }
@@ -202,7 +214,10 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET, JWT_SECRET],
             extra_environment: &[],
-            publishes: false,
+            publishes: &[],
+            subscribes: &[],
+            relays: false,
+            redrives: false,
             cross_tenant: false,
         }
     }
@@ -210,7 +225,7 @@ impl Operation {
     pub const fn sqs(
         domain: &'static str,
         name: &'static str,
-        queue: &'static str,
+        queue: &'static Queue,
         summary: &'static str,
         run: SqsFn,
     ) -> Operation {
@@ -223,7 +238,10 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
-            publishes: false,
+            publishes: &[],
+            subscribes: &[],
+            relays: false,
+            redrives: false,
             cross_tenant: false,
         }
     }
@@ -244,7 +262,10 @@ impl Operation {
             memory_mb: 256,
             permissions: &[DATABASE_SECRET],
             extra_environment: &[],
-            publishes: false,
+            publishes: &[],
+            subscribes: &[],
+            relays: false,
+            redrives: false,
             cross_tenant: false,
         }
     }
@@ -264,9 +285,29 @@ impl Operation {
         self
     }
 
-    /// This operation writes to the outbox; it may send to the queues its rows go to.
-    pub const fn publishes(mut self) -> Operation {
-        self.publishes = true;
+    /// This operation writes these kinds of event to the outbox; it may send to the
+    /// queues they go to.
+    pub const fn publishes(mut self, kinds: &'static [EventKind]) -> Operation {
+        self.publishes = kinds;
+        self
+    }
+
+    /// This consumer's queue receives these kinds of event.
+    pub const fn subscribes(mut self, kinds: &'static [EventKind]) -> Operation {
+        self.subscribes = kinds;
+        self
+    }
+
+    /// This operation runs the relay: it may publish every kind of event.
+    pub const fn relays(mut self) -> Operation {
+        self.relays = true;
+        self
+    }
+
+    /// This operation moves dead letters back: it reads every dead-letter queue and sends
+    /// to every queue.
+    pub const fn redrives(mut self) -> Operation {
+        self.redrives = true;
         self
     }
 
@@ -277,18 +318,47 @@ impl Operation {
         self
     }
 
-    /// Every AWS permission: the declared ones (the jobs login's secret in place of the
-    /// application's for a cross-tenant worker), and the queues if it publishes.
-    pub fn all_permissions(&self) -> Vec<AwsPermission> {
-        let mut all: Vec<AwsPermission> = self
+    /// Every AWS permission, in the fleet the operations make: the declared ones (the
+    /// jobs login's secret in place of the application's for a cross-tenant worker), the
+    /// queues its events go to, and every queue for the redrive.
+    pub fn all_permissions(&self, fleet: &Fleet) -> Vec<Grant> {
+        let mut all: Vec<Grant> = self
             .permissions
             .iter()
             .map(|p| if self.cross_tenant && *p == DATABASE_SECRET { JOBS_DATABASE_SECRET } else { *p })
+            .map(Grant::from)
             .collect();
-        if self.publishes {
-            all.extend_from_slice(crate::outbox::PUBLISH);
+        for queue in fleet.routes.for_publisher(self).destinations() {
+            all.push(Grant::queue(SEND, queue));
         }
-        all
+        if self.redrives {
+            for queue in &fleet.queues {
+                all.push(Grant::queue(CONSUME, queue.dead_letter));
+                all.push(Grant::queue(SEND, queue.name));
+            }
+        }
+        let mut unique: Vec<Grant> = Vec::with_capacity(all.len());
+        for grant in all {
+            if !unique.contains(&grant) {
+                unique.push(grant);
+            }
+        }
+        unique
+    }
+
+    /// Values the manifest hands the function as they are: its routing table, the fleet's
+    /// queues for the redrive.
+    fn environment_values(&self, fleet: &Fleet) -> serde_json::Map<String, Value> {
+        let mut values = serde_json::Map::new();
+        if !self.publishes.is_empty() || self.relays {
+            let routes = serde_json::to_string(&fleet.routes.for_publisher(self)).unwrap_or_default();
+            values.insert("EVENT_ROUTES".into(), routes.into());
+        }
+        if self.redrives {
+            let queues: Vec<QueueNames> = fleet.queues.iter().map(|q| QueueNames::of(q)).collect();
+            values.insert("FLEET_QUEUES".into(), serde_json::to_string(&queues).unwrap_or_default().into());
+        }
+        values
     }
 
     pub const fn env(mut self, names: &'static [&'static str]) -> Operation {
@@ -322,17 +392,17 @@ impl Operation {
             }
             Handler::Authorizer(_) => json!({"type": "authorizer"}),
             Handler::Sqs { queue, batch_size, .. } => {
-                json!({"type": "sqs", "queue": queue, "batch_size": batch_size, "report_batch_item_failures": true})
+                json!({"type": "sqs", "queue": queue.name, "batch_size": batch_size, "report_batch_item_failures": true})
             }
             Handler::Schedule { expression, .. } => json!({"type": "schedule", "expression": expression}),
         }
     }
 
     /// Environment variables the function needs, by the resources it may touch.
-    fn environment(&self) -> Vec<String> {
+    fn environment(&self, fleet: &Fleet) -> Vec<String> {
         let mut env: Vec<String> = Vec::new();
-        for p in self.all_permissions() {
-            match p.resource {
+        for p in self.all_permissions(fleet) {
+            match p.resource.as_str() {
                 "secret:database" => env.extend(["DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
                 "secret:database-jobs" => env.extend(["JOBS_DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
                 "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
@@ -342,21 +412,88 @@ impl Operation {
                 _ => {}
             }
         }
+        env.extend(self.environment_values(fleet).keys().cloned());
         env.extend(self.extra_environment.iter().map(|e| e.to_string()));
-        env.dedup();
+        let mut seen = std::collections::BTreeSet::new();
+        env.retain(|e| seen.insert(e.clone()));
         env
     }
 }
 
-/// `functions.json`: every operation, sorted by name, and the queues, as the CDK app
-/// consumes them.
-pub fn manifest(operations: &[&Operation], queues: &[&Queue]) -> String {
+/// A permission as the manifest states it: an [`AwsPermission`], or one on a queue the
+/// operation list implies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub actions: &'static [&'static str],
+    pub resource: String,
+}
+
+impl Grant {
+    fn queue(actions: &'static [&'static str], queue: &str) -> Grant {
+        Grant { actions, resource: format!("queue:{queue}") }
+    }
+}
+
+impl From<AwsPermission> for Grant {
+    fn from(p: AwsPermission) -> Grant {
+        Grant { actions: p.actions, resource: p.resource.to_owned() }
+    }
+}
+
+/// Sending to a queue.
+pub const SEND: &[&str] = &["sqs:SendMessage"];
+/// What SQS lets a function do to the messages of a queue it consumes.
+pub const CONSUME: &[&str] = &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
+
+/// A queue's name and its dead-letter queue's, as the redrive reads them (`FLEET_QUEUES`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct QueueNames {
+    pub name: String,
+    pub dead_letter: String,
+}
+
+impl QueueNames {
+    fn of(q: &Queue) -> QueueNames {
+        QueueNames { name: q.name.to_owned(), dead_letter: q.dead_letter.to_owned() }
+    }
+
+    /// The queues the CDK app gave the redrive (`FLEET_QUEUES`, JSON); none if unset.
+    pub fn from_env() -> Vec<QueueNames> {
+        let Ok(json) = std::env::var("FLEET_QUEUES") else { return Vec::new() };
+        serde_json::from_str(&json).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "FLEET_QUEUES is not a list of queues");
+            Vec::new()
+        })
+    }
+
+    /// Every queue the operations consume.
+    pub fn all(operations: &[&Operation]) -> Vec<QueueNames> {
+        events::queues(operations).into_iter().map(QueueNames::of).collect()
+    }
+}
+
+/// The fleet the operations make: the queues they consume and where each event goes.
+pub struct Fleet {
+    pub routes: Routes,
+    pub queues: Vec<&'static Queue>,
+}
+
+impl Fleet {
+    pub fn of(operations: &[&Operation]) -> Fleet {
+        Fleet { routes: Routes::of(operations), queues: events::queues(operations) }
+    }
+}
+
+/// `functions.json`: every operation, sorted by name, and the queues they consume, as the
+/// CDK app consumes them.
+pub fn manifest(operations: &[&Operation]) -> String {
+    let fleet = Fleet::of(operations);
     let mut ops: Vec<_> = operations.to_vec();
     ops.sort_by_key(|o| o.name);
     let functions: Vec<Value> = ops
         .iter()
         .map(|o| {
-            json!({
+            let mut f = json!({
                 "name": o.name,
                 "domain": o.domain,
                 "summary": o.summary,
@@ -364,9 +501,14 @@ pub fn manifest(operations: &[&Operation], queues: &[&Queue]) -> String {
                 "trigger": o.trigger_json(),
                 "timeout_seconds": o.timeout_seconds,
                 "memory_mb": o.memory_mb,
-                "permissions": o.all_permissions(),
-                "environment": o.environment(),
-            })
+                "permissions": o.all_permissions(&fleet),
+                "environment": o.environment(&fleet),
+            });
+            let values = o.environment_values(&fleet);
+            if !values.is_empty() {
+                f["environment_values"] = Value::Object(values);
+            }
+            f
         })
         .collect();
     let doc = json!({
@@ -374,7 +516,7 @@ pub fn manifest(operations: &[&Operation], queues: &[&Queue]) -> String {
         "runtime": "provided.al2023",
         "architecture": "x86_64",
         "functions": functions,
-        "queues": queues.iter().map(|q| q.json()).collect::<Vec<_>>(),
+        "queues": fleet.queues.iter().map(|q| q.json()).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
@@ -387,23 +529,37 @@ mod tests {
 
     use super::*;
 
-    const CONSUMER: Operation = Operation::sqs("demo", "demo-consumer", "notifications", "Consume", |_, _| {
-        async { SqsBatchResponse::default() }.boxed()
-    });
-    const JOB: Operation =
-        Operation::schedule("demo", "demo-job", "rate(5 minutes)", "Sweep", |_, _| async { Ok(()) }.boxed())
-            .permissions(&[DATABASE_SECRET, JWT_SECRET]);
-
     const QUEUE: Queue = Queue {
         name: "notifications",
         dead_letter: "notifications-dlq",
         max_receive_count: 5,
         visibility_timeout_seconds: 360,
     };
+    const AUDIT_QUEUE: Queue =
+        Queue { name: "audit", dead_letter: "audit-dlq", max_receive_count: 5, visibility_timeout_seconds: 360 };
+
+    const BOOKED: EventKind = "demo.booked";
+    const CANCELLED: EventKind = "demo.cancelled";
+
+    const CONSUMER: Operation = Operation::sqs("demo", "demo-consumer", &QUEUE, "Consume", |_, _| {
+        async { SqsBatchResponse::default() }.boxed()
+    })
+    .subscribes(&[BOOKED, CANCELLED]);
+    const AUDITOR: Operation = Operation::sqs("demo", "demo-auditor", &AUDIT_QUEUE, "Audit", |_, _| {
+        async { SqsBatchResponse::default() }.boxed()
+    })
+    .subscribes(&[CANCELLED]);
+    const JOB: Operation =
+        Operation::schedule("demo", "demo-job", "rate(5 minutes)", "Sweep", |_, _| async { Ok(()) }.boxed())
+            .permissions(&[DATABASE_SECRET, JWT_SECRET]);
+
+    fn send_rights(op: &Operation, fleet: &Fleet) -> Vec<String> {
+        op.all_permissions(fleet).into_iter().filter(|g| g.actions == SEND).map(|g| g.resource).collect()
+    }
 
     #[test]
     fn manifest_describes_every_trigger_kind() {
-        let doc: Value = serde_json::from_str(&manifest(&[&JOB, &CONSUMER], &[&QUEUE])).unwrap();
+        let doc: Value = serde_json::from_str(&manifest(&[&JOB, &CONSUMER])).unwrap();
         let functions = doc["functions"].as_array().unwrap();
         assert_eq!(functions[0]["name"], "demo-consumer", "sorted by name");
         assert_eq!(
@@ -417,12 +573,62 @@ mod tests {
     }
 
     #[test]
+    fn a_publisher_may_send_only_to_the_queues_its_events_go_to() {
+        let booker = JOB.publishes(&[BOOKED]);
+        let canceller = JOB.publishes(&[CANCELLED]);
+        let quiet = JOB.publishes(&["demo.noticed"]);
+        let fleet = Fleet::of(&[&booker, &canceller, &quiet, &CONSUMER, &AUDITOR]);
+        assert_eq!(send_rights(&booker, &fleet), ["queue:notifications"]);
+        assert_eq!(send_rights(&canceller, &fleet), ["queue:audit", "queue:notifications"]);
+        assert!(send_rights(&quiet, &fleet).is_empty(), "nobody subscribes to demo.noticed");
+        assert!(send_rights(&CONSUMER, &fleet).is_empty(), "consuming is not publishing");
+        assert_eq!(send_rights(&JOB.relays(), &fleet), ["queue:audit", "queue:notifications"]);
+
+        let routes: Routes = serde_json::from_value(json!({"demo.booked": ["notifications"]})).unwrap();
+        assert_eq!(booker.environment_values(&fleet)["EVENT_ROUTES"], serde_json::to_string(&routes).unwrap());
+        assert!(booker.environment(&fleet).contains(&"EVENT_ROUTES".to_string()));
+        assert_eq!(fleet.routes.for_publisher(&quiet).queues("demo.noticed"), Some(&[][..]), "known, unwanted");
+        assert_eq!(fleet.routes.for_publisher(&booker).queues("demo.cancelled"), None, "not this function's");
+    }
+
+    #[test]
+    fn a_new_consumer_changes_routes_and_rights_without_touching_the_publisher() {
+        let canceller = JOB.publishes(&[CANCELLED]);
+        let before = Fleet::of(&[&canceller, &CONSUMER]);
+        let after = Fleet::of(&[&canceller, &CONSUMER, &AUDITOR]);
+        assert_eq!(send_rights(&canceller, &before), ["queue:notifications"]);
+        assert_eq!(send_rights(&canceller, &after), ["queue:audit", "queue:notifications"]);
+        assert_eq!(after.queues.iter().map(|q| q.name).collect::<Vec<_>>(), ["audit", "notifications"]);
+    }
+
+    #[test]
+    fn the_redrive_reads_every_dead_letter_queue_and_sends_to_every_queue() {
+        let redrive = JOB.redrives();
+        let fleet = Fleet::of(&[&redrive, &CONSUMER, &AUDITOR]);
+        let grants: Vec<(String, &[&str])> =
+            redrive.all_permissions(&fleet).into_iter().skip(2).map(|g| (g.resource, g.actions)).collect();
+        assert_eq!(
+            grants,
+            [
+                ("queue:audit-dlq".to_string(), CONSUME),
+                ("queue:audit".to_string(), SEND),
+                ("queue:notifications-dlq".to_string(), CONSUME),
+                ("queue:notifications".to_string(), SEND),
+            ]
+        );
+        let queues: Vec<QueueNames> =
+            serde_json::from_str(redrive.environment_values(&fleet)["FLEET_QUEUES"].as_str().unwrap()).unwrap();
+        assert_eq!(queues, QueueNames::all(&[&CONSUMER, &AUDITOR]));
+    }
+
+    #[test]
     fn a_cross_tenant_worker_reads_the_jobs_login_instead_of_the_applications() {
-        let worker = JOB.cross_tenant().publishes();
-        let resources: Vec<&str> = worker.all_permissions().iter().map(|p| p.resource).collect();
-        assert!(resources.contains(&"secret:database-jobs"), "{resources:?}");
-        assert!(!resources.contains(&"secret:database"), "{resources:?}");
-        let env = worker.environment();
+        let worker = JOB.cross_tenant().publishes(&[BOOKED]);
+        let fleet = Fleet::of(&[&worker, &CONSUMER]);
+        let resources: Vec<String> = worker.all_permissions(&fleet).into_iter().map(|p| p.resource).collect();
+        assert!(resources.contains(&"secret:database-jobs".to_string()), "{resources:?}");
+        assert!(!resources.contains(&"secret:database".to_string()), "{resources:?}");
+        let env = worker.environment(&fleet);
         assert!(
             env.contains(&"JOBS_DATABASE_SECRET_ID".to_string()) && !env.contains(&"DATABASE_SECRET_ID".to_string())
         );
@@ -438,7 +644,7 @@ mod tests {
             ])
             .env(&["APP_URL"]);
         assert_eq!(
-            SENDER.environment(),
+            SENDER.environment(&Fleet::of(&[])),
             [
                 "DATABASE_SECRET_ID",
                 "DATABASE_HOST",

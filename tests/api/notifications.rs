@@ -126,7 +126,7 @@ async fn a_consumer_that_dies_after_claiming_is_redelivered_and_sends_once() {
     book(&t, &s, "2026-11-30T09:00:00Z", None, &to).await;
 
     // The consumer receives the message, claims it, and dies before sending.
-    let url = outbox::queue_url(&t.app, outbox::EMAIL.name).await.unwrap();
+    let url = outbox::queue_url(&t.app, notifications::email::QUEUE.name).await.unwrap();
     let received = outbox::sqs().await.receive_message().queue_url(url).wait_time_seconds(2).send().await.unwrap();
     let message = received.messages.unwrap().pop().unwrap();
     let envelope: Envelope = serde_json::from_str(message.body.as_deref().unwrap()).unwrap();

@@ -215,6 +215,7 @@ impl TestApp {
         // Queues of this test's own, so tests running at once never read each other's messages.
         config.queue_prefix = format!("t{}-", &Uuid::new_v4().simple().to_string()[..12]);
         create_queues(&config.queue_prefix).await;
+        local::wire(&mut config);
         ensure_provider_accounts().await;
         let whatsapp = local::whatsapp_fake::Fake::default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -443,7 +444,7 @@ pub async fn ensure_provider_accounts() {
 /// a message comes back one second (not minutes) after a consumer failed it.
 pub async fn create_queues(prefix: &str) {
     let sqs = shared::outbox::sqs().await;
-    for queue in shared::outbox::QUEUES {
+    for queue in shared::events::queues(&local::operations()) {
         let dlq = sqs
             .create_queue()
             .queue_name(format!("{prefix}{}.fifo", queue.dead_letter))

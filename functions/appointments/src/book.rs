@@ -15,6 +15,7 @@ use uuid::Uuid;
 use availability::slots::{self, Request, ServiceRules};
 use customers::model::{CustomerDetails, find_or_create};
 
+use crate::events;
 use crate::model::{self, NewAppointment};
 
 const NAME: &str = "appointments-book";
@@ -28,7 +29,7 @@ pub const OP: Operation = Operation::http(
     "Book an appointment online",
     || post(handler),
 )
-.publishes()
+.publishes(&[events::BOOKED])
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -9,7 +9,8 @@ use shared::types::Text;
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, OptionalJson, Path, Permission};
 use uuid::Uuid;
 
-use crate::model::{self, Appointment, Change};
+use crate::events::{self, Change};
+use crate::model::{self, Appointment};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -20,7 +21,7 @@ pub const OP: Operation = Operation::http(
     "Cancel an appointment",
     || post(handler),
 )
-.publishes();
+.publishes(&[events::CANCELLED]);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +70,6 @@ pub async fn cancel(
     .execute(&mut **tx)
     .await?;
     let appointment = model::fetch(tx, id).await?;
-    model::record(tx, business_id, &appointment, Change::Cancelled).await?;
+    events::record(tx, business_id, &appointment, Change::Cancelled).await?;
     Ok(appointment)
 }

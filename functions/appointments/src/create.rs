@@ -16,6 +16,7 @@ use uuid::Uuid;
 use availability::slots::{self, Request, ServiceRules};
 use customers::model::{CustomerDetails, find_or_create};
 
+use crate::events;
 use crate::model::{self, Appointment, NewAppointment};
 
 const NAME: &str = "appointments-create";
@@ -29,7 +30,7 @@ pub const OP: Operation = Operation::http(
     "Book for a customer",
     || post(handler),
 )
-.publishes();
+.publishes(&[events::BOOKED]);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,6 +4,7 @@
 pub mod book;
 pub mod cancel;
 pub mod create;
+pub mod events;
 pub mod get;
 pub mod ical;
 pub mod ics;

@@ -6,6 +6,7 @@ use axum::routing::post;
 use shared::{Access, ApiError, ApiResult, App, Json, Operation, OptionalJson, Path};
 
 use crate::cancel::{self, CancelRequest};
+use crate::events;
 use crate::manage_get;
 use crate::model::{self, Appointment};
 
@@ -18,7 +19,7 @@ pub const OP: Operation = Operation::http(
     "A customer cancels their appointment",
     || post(handler),
 )
-.publishes()
+.publishes(&[events::CANCELLED])
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 async fn handler(

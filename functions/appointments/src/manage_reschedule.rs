@@ -11,6 +11,7 @@ use uuid::Uuid;
 use availability::slots::{self, Request};
 
 use crate::book::Booked;
+use crate::events;
 use crate::manage_get;
 use crate::model;
 use crate::reschedule::{live, move_to};
@@ -24,7 +25,7 @@ pub const OP: Operation = Operation::http(
     "A customer moves their appointment",
     || post(handler),
 )
-.publishes()
+.publishes(&[events::RESCHEDULED])
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 #[derive(Debug, Deserialize)]

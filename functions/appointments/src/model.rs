@@ -5,10 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use shared::db::Tx;
-use shared::{ApiError, ApiResult, App, outbox};
+use shared::{ApiError, ApiResult, App};
 use uuid::Uuid;
 
 use availability::slots::ServiceRules;
+
+use crate::events::{self, Change};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Appointment {
@@ -103,7 +105,7 @@ pub async fn claim(
             Ok(_) => {
                 sqlx::query!("RELEASE SAVEPOINT claim").execute(&mut **tx).await?;
                 let appointment = fetch(tx, id).await?;
-                record(tx, business_id, &appointment, Change::Booked).await?;
+                events::record(tx, business_id, &appointment, Change::Booked).await?;
                 return Ok(appointment);
             }
             Err(e) if is_overlap(&e) => {
@@ -118,24 +120,6 @@ pub async fn claim(
 /// The exclusion constraint said no: another live appointment holds the time.
 pub fn is_overlap(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Booked,
-    Cancelled,
-    Rescheduled,
-}
-
-/// Write the change to the outbox (same transaction), keyed so it is sent once.
-pub async fn record(tx: &mut Tx, business_id: Uuid, a: &Appointment, change: Change) -> ApiResult<()> {
-    let (kind, key) = match change {
-        Change::Booked => ("appointment.booked", format!("appointment:{}:booked", a.id)),
-        Change::Cancelled => ("appointment.cancelled", format!("appointment:{}:cancelled", a.id)),
-        Change::Rescheduled => ("appointment.rescheduled", format!("appointment:{}:rescheduled:{}", a.id, a.sequence)),
-    };
-    outbox::push(tx, business_id, &key, kind, &serde_json::json!({ "appointment": a })).await?;
-    Ok(())
 }
 
 /// The customer's link to see, cancel or move this one appointment; valid until 30 days

@@ -19,6 +19,7 @@ use availability::slots;
 use customers::model::CustomerDetails;
 
 use crate::create::{check_staff_slot, resolve_customer};
+use crate::events;
 use crate::model::{self, Appointment, NewAppointment};
 
 const NAME: &str = "appointments-create-recurring";
@@ -35,7 +36,7 @@ pub const OP: Operation = Operation::http(
     "Book a weekly series",
     || post(handler),
 )
-.publishes();
+.publishes(&[events::BOOKED]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -13,7 +13,8 @@ use uuid::Uuid;
 use availability::slots::{self, ServiceRules};
 
 use crate::create::check_staff_slot;
-use crate::model::{self, Appointment, Change};
+use crate::events::{self, Change};
+use crate::model::{self, Appointment};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -24,7 +25,7 @@ pub const OP: Operation = Operation::http(
     "Move an appointment",
     || post(handler),
 )
-.publishes();
+.publishes(&[events::RESCHEDULED]);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +97,6 @@ pub async fn move_to(
     .execute(&mut **tx)
     .await?;
     let appointment = model::fetch(tx, id).await?;
-    model::record(tx, business_id, &appointment, Change::Rescheduled).await?;
+    events::record(tx, business_id, &appointment, Change::Rescheduled).await?;
     Ok(appointment)
 }

@@ -7,6 +7,7 @@ use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Perm
 use uuid::Uuid;
 
 use crate::cancel::{self, CancelRequest};
+use crate::events;
 use crate::model::Appointment;
 
 pub const OP: Operation = Operation::http(
@@ -18,7 +19,7 @@ pub const OP: Operation = Operation::http(
     "Cancel the remaining occurrences of a series",
     || post(handler),
 )
-.publishes();
+.publishes(&[events::CANCELLED]);
 
 #[derive(Debug, Serialize)]
 pub struct SeriesCancelled {

@@ -18,7 +18,7 @@ pub const OP: Operation = Operation::http(
     "Send the verification email again",
     || post(handler),
 )
-.publishes();
+.publishes(&[crate::events::EMAIL_VERIFY]);
 
 /// Verification emails per account per hour.
 const PER_HOUR: i64 = 5;

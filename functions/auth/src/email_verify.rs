@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use serde::Deserialize;
-use serde_json::json;
 use shared::db::Tx;
 use shared::{Access, ApiError, ApiResult, App, Json, Operation, outbox};
 use uuid::Uuid;
 
+use crate::events::EmailVerify;
 use crate::onetime::{self, Purpose, Subject};
 
 pub const OP: Operation = Operation::http(
@@ -49,8 +49,7 @@ async fn handler(State(app): State<App>, Json(req): Json<VerifyRequest>) -> ApiR
 pub async fn queue(app: &App, tx: &mut Tx, business_id: Uuid, user_id: Uuid) -> Result<(), ApiError> {
     let user = sqlx::query!("SELECT email, name FROM users WHERE id = $1", user_id).fetch_one(&mut **tx).await?;
     let token = onetime::create(app, tx, business_id, Purpose::EmailVerify, Subject::User(user_id)).await?;
-    let payload = json!({"email": user.email, "name": user.name, "token": token.plain});
-    let key = format!("user:{user_id}:email_verify:{}", token.id);
-    outbox::push(tx, business_id, &key, "auth.email_verify", &payload).await?;
+    let mail = EmailVerify { email: user.email, name: user.name, token: token.plain, user_id, token_id: token.id };
+    outbox::push(tx, business_id, &mail).await?;
     Ok(())
 }

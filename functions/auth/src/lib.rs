@@ -6,6 +6,7 @@ pub mod apple;
 pub mod authorizer;
 pub mod email_resend;
 pub mod email_verify;
+pub mod events;
 pub mod google;
 pub mod login;
 pub mod logout;

@@ -59,7 +59,7 @@ async fn handler(
     outbox::sqs()
         .await
         .send_message()
-        .queue_url(outbox::queue_url(&app, outbox::AUTH_REQUESTS.name).await?)
+        .queue_url(outbox::queue_url(&app, crate::password_forgot_send::QUEUE.name).await?)
         .message_body(body)
         .message_group_id(group)
         .message_deduplication_id(Uuid::new_v4().simple().to_string())

@@ -7,21 +7,31 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Duration;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use serde_json::json;
 use shared::lambda::FifoBatch;
+use shared::operation::Queue;
 use shared::{ApiError, ApiResult, App, Operation, outbox};
 
+use crate::events::{PASSWORD_RESET, PasswordReset};
 use crate::onetime::{self, Purpose, Subject};
 use crate::password_forgot::{KIND, ResetWanted};
 
 pub const OP: Operation = Operation::sqs(
     "auth",
     "auth-password-forgot-send",
-    outbox::AUTH_REQUESTS.name,
+    &QUEUE,
     "Make and email the reset link a password reset request asked for",
     consume,
 )
-.publishes();
+.publishes(&[PASSWORD_RESET]);
+
+/// The reset requests `auth-password-forgot` queued, for this function alone (they are
+/// not outbox events: nothing is written before the account is looked up here).
+pub const QUEUE: Queue = Queue {
+    name: "auth-requests",
+    dead_letter: "auth-requests-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
 
 /// Reset emails one account can be sent per hour; more are dropped (the request's
 /// answer never differed), so nobody can flood a mailbox.
@@ -81,14 +91,15 @@ pub async fn queue_reset_email(app: &App, email: &str) -> ApiResult<Option<uuid:
     }
     let user = sqlx::query!("SELECT email, name FROM users WHERE id = $1", account.user_id).fetch_one(&mut *tx).await?;
     let token = onetime::create(app, &mut tx, account.business_id, Purpose::PasswordReset, subject).await?;
-    let payload = json!({
-        "email": user.email,
-        "name": user.name,
-        "token": token.plain,
-        "expires_at": token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
-    let key = format!("user:{}:password_reset:{}", account.user_id, token.id);
-    outbox::push(&mut tx, account.business_id, &key, "auth.password_reset", &payload).await?;
+    let mail = PasswordReset {
+        email: user.email,
+        name: user.name,
+        token: token.plain,
+        expires_at: token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        user_id: account.user_id,
+        token_id: token.id,
+    };
+    outbox::push(&mut tx, account.business_id, &mail).await?;
     tx.commit().await.map_err(ApiError::from)?;
     Ok(Some(account.business_id))
 }

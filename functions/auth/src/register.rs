@@ -21,7 +21,7 @@ pub const OP: Operation = Operation::http(
     "Register a business and its owner account",
     || post(register),
 )
-.publishes()
+.publishes(&[crate::events::EMAIL_VERIFY])
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET])
 // Argon2id hashing wants CPU, and Lambda's CPU grows with memory.
 .memory(1024);

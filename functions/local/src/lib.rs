@@ -9,6 +9,9 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use shared::config::Config;
+use shared::events::Routes;
+use shared::operation::QueueNames;
 use shared::{App, Operation};
 
 /// Every operation of every domain.
@@ -57,5 +60,18 @@ async fn local_authorizer(State(app): State<App>, mut req: Request, next: Next) 
 
 /// The committed `functions.json`, as it should read.
 pub fn manifest() -> String {
-    shared::operation::manifest(&operations(), shared::outbox::QUEUES)
+    shared::operation::manifest(&operations())
+}
+
+/// The fleet's wiring for one process that runs every operation: each kind of event
+/// routed to all its subscribers, and every queue known to the redrive.
+pub fn wire(config: &mut Config) {
+    let operations = operations();
+    config.event_routes = Routes::of(&operations);
+    config.fleet_queues = QueueNames::all(&operations);
+}
+
+/// The app as the local fleet runs it: configured by the environment, wired by [`wire`].
+pub async fn app_from_env() -> Result<App, shared::db::DbConfigError> {
+    App::from_env_with(wire).await
 }

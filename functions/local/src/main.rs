@@ -48,13 +48,13 @@ async fn migrate() -> Result {
 }
 
 async fn seed() -> Result {
-    let app = shared::App::from_env().await?;
+    let app = local::app_from_env().await?;
     println!("{}", local::seed::demo(app).await?);
     Ok(())
 }
 
 async fn serve() -> Result {
-    let app = shared::App::from_env().await?;
+    let app = local::app_from_env().await?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     let routes = local::operations().iter().filter(|o| o.http_route().is_some()).count();

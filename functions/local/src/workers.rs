@@ -19,7 +19,7 @@ pub async fn poll_once(app: &App, op: &Operation, wait: Duration) -> Result<(usi
     let Handler::Sqs { queue, batch_size, run } = op.handler else {
         return Err(ApiError::internal(format!("{} is not an SQS consumer", op.name)));
     };
-    let url = queue_url(app, queue).await?;
+    let url = queue_url(app, queue.name).await?;
     let received = sqs()
         .await
         .receive_message()

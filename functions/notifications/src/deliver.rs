@@ -210,9 +210,7 @@ mod tests {
 
     #[test]
     fn a_claim_outlives_its_consumer_and_not_the_queue_visibility() {
-        for (op, queue) in
-            [(&crate::email::OP, shared::outbox::EMAIL), (&crate::whatsapp::OP, shared::outbox::WHATSAPP)]
-        {
+        for (op, queue) in [(&crate::email::OP, crate::email::QUEUE), (&crate::whatsapp::OP, crate::whatsapp::QUEUE)] {
             assert!(
                 LEASE.num_seconds() > i64::from(op.timeout_seconds),
                 "{}: a live consumer keeps its claim",

@@ -9,22 +9,41 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use shared::operation::{DATABASE_SECRET, JWT_SECRET, SES_SEND};
-use shared::{App, Operation, outbox};
+use shared::operation::{DATABASE_SECRET, JWT_SECRET, Queue, SES_SEND};
+use shared::{App, Operation};
 use tokio::sync::OnceCell;
 
 use crate::deliver::{self, Channel, Failure};
 use crate::message::Rendered;
+use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
+use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
+use staff::events::INVITATION;
+use waitlist::events::OFFERED;
 
-pub const OP: Operation = Operation::sqs(
-    "notifications",
-    "notifications-email",
-    outbox::EMAIL.name,
-    "Send notification emails (SES)",
-    consume,
-)
-.permissions(&[DATABASE_SECRET, JWT_SECRET, SES_SEND])
-.env(&["APP_URL"]);
+pub const OP: Operation =
+    Operation::sqs("notifications", "notifications-email", &QUEUE, "Send notification emails (SES)", consume)
+        .subscribes(&[
+            BOOKED,
+            CANCELLED,
+            RESCHEDULED,
+            REMINDER_2H,
+            REMINDER_DAY_BEFORE,
+            OFFERED,
+            EMAIL_VERIFY,
+            PASSWORD_RESET,
+            INVITATION,
+        ])
+        .permissions(&[DATABASE_SECRET, JWT_SECRET, SES_SEND])
+        .env(&["APP_URL"]);
+
+/// Emails to send: confirmations, changes, reminders, offers, account mail.
+pub const QUEUE: Queue = Queue {
+    name: "notifications-email",
+    dead_letter: "notifications-email-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
     async move { deliver::consume(&app, &Ses, event).await }.boxed()
@@ -34,7 +53,7 @@ pub struct Ses;
 
 impl Channel for Ses {
     const NAME: &'static str = "email";
-    const MAX_RECEIVE_COUNT: u32 = outbox::EMAIL.max_receive_count;
+    const MAX_RECEIVE_COUNT: u32 = QUEUE.max_receive_count;
 
     async fn send(&self, _app: &App, message: &Rendered) -> Result<String, Failure> {
         let from = std::env::var("SES_FROM_ADDRESS").unwrap_or_else(|_| "bookings@kairos.local".into());

@@ -11,7 +11,12 @@ use shared::outbox::Envelope;
 use shared::{ApiError, ApiResult, App};
 use uuid::Uuid;
 
+use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use crate::templates;
+use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
+use staff::events::INVITATION;
+use waitlist::events::OFFERED;
 
 /// A message ready for a channel.
 #[derive(Debug, Clone)]
@@ -62,9 +67,11 @@ struct AppointmentFacts {
 
 pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult<Prepared> {
     match envelope.kind.as_str() {
-        kind if kind.starts_with("appointment.") => appointment(app, envelope, channel).await,
-        "waitlist.offered" => waitlist_offer(app, envelope, channel).await,
-        _ if channel == "email" => account_mail(app, envelope).await,
+        BOOKED | CANCELLED | RESCHEDULED | REMINDER_2H | REMINDER_DAY_BEFORE => {
+            appointment(app, envelope, channel).await
+        }
+        OFFERED => waitlist_offer(app, envelope, channel).await,
+        EMAIL_VERIFY | PASSWORD_RESET | INVITATION if channel == "email" => account_mail(app, envelope).await,
         _ => Ok(Prepared::Skip("no message for this channel")),
     }
 }
@@ -94,8 +101,8 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
 
     let kind = envelope.kind.as_str();
     let cancelled = row.status == "cancelled";
-    let is_reminder = kind.starts_with("appointment.reminder");
-    if (is_reminder || kind == "appointment.booked") && cancelled {
+    let is_reminder = matches!(kind, REMINDER_2H | REMINDER_DAY_BEFORE);
+    if (is_reminder || kind == BOOKED) && cancelled {
         return Ok(Prepared::Skip("the appointment was cancelled"));
     }
     if is_reminder {
@@ -107,7 +114,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
             return Ok(Prepared::Skip("the appointment is over"));
         }
     }
-    if kind == "appointment.rescheduled" {
+    if kind == RESCHEDULED {
         let sequence = p.pointer("/appointment/sequence").and_then(Value::as_i64);
         if cancelled || sequence != Some(row.sequence.into()) {
             return Ok(Prepared::Skip("the appointment changed again; a later message says so"));
@@ -121,7 +128,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     let language = templates::language(&row.locale);
     let token = appointments::model::manage_link_token(app, envelope.business_id, id, row.ends_at).await?;
     let summary = format!("{} — {}", row.service_name, row.business_name);
-    let ics = matches!(kind, "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled").then(|| {
+    let ics = matches!(kind, BOOKED | RESCHEDULED | CANCELLED).then(|| {
         appointments::ical::calendar(&appointments::ical::Event {
             uid: format!("{id}@kairos"),
             sequence: row.sequence,
@@ -196,7 +203,7 @@ async fn waitlist_offer(app: &App, envelope: &Envelope, channel: &str) -> ApiRes
         "claim_url": format!("{}/waitlist/{token}", app_url()),
     });
     let language = templates::language(&row.locale);
-    render("waitlist.offered", row.customer_email, row.phone, channel, &facts, &language, None)
+    render(OFFERED, row.customer_email, row.phone, channel, &facts, &language, None)
 }
 
 /// Password reset, email verification, staff invitation: the payload carries it all.
@@ -207,9 +214,9 @@ async fn account_mail(_app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
     };
     let token = p.get("token").and_then(Value::as_str).unwrap_or_default();
     let path = match envelope.kind.as_str() {
-        "auth.password_reset" => "reset-password",
-        "auth.email_verify" => "verify-email",
-        "staff.invitation" => "accept-invitation",
+        PASSWORD_RESET => "reset-password",
+        EMAIL_VERIFY => "verify-email",
+        INVITATION => "accept-invitation",
         _ => return Ok(Prepared::Skip("unknown message kind")),
     };
     let mut facts = p.clone();

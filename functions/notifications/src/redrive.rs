@@ -7,7 +7,6 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 use axum::extract::State;
 use axum::routing::post;
 use serde::Serialize;
-use shared::operation::{AwsPermission, DATABASE_SECRET};
 use shared::outbox::{self, sqs};
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation};
 
@@ -20,24 +19,12 @@ pub const OP: Operation = Operation::http(
     "Move dead-lettered notifications back to their queues",
     || post(handler),
 )
-.permissions(&[
-    DATABASE_SECRET,
-    AwsPermission { actions: CONSUME, resource: "queue:notifications-email-dlq" },
-    AwsPermission { actions: CONSUME, resource: "queue:notifications-whatsapp-dlq" },
-    AwsPermission { actions: CONSUME, resource: "queue:events-dlq" },
-    AwsPermission { actions: CONSUME, resource: "queue:auth-requests-dlq" },
-    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-email" },
-    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:notifications-whatsapp" },
-    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:events" },
-    AwsPermission { actions: &["sqs:SendMessage"], resource: "queue:auth-requests" },
-])
+.redrives()
 .timeout(60);
-
-const CONSUME: &[&str] = &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 
 #[derive(Debug, Serialize)]
 pub struct Moved {
-    pub queue: &'static str,
+    pub queue: String,
     pub moved: usize,
 }
 
@@ -50,12 +37,12 @@ pub struct Redriven {
 async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<Json<Redriven>> {
     auth.require_platform_admin(&app.db).await?;
     let mut queues = Vec::new();
-    for queue in outbox::QUEUES {
-        let moved = redrive(&app, queue.dead_letter, queue.name).await?;
+    for queue in &app.config.fleet_queues {
+        let moved = redrive(&app, &queue.dead_letter, &queue.name).await?;
         if moved > 0 {
             tracing::info!(from = queue.dead_letter, to = queue.name, moved, "redrove dead letters");
         }
-        queues.push(Moved { queue: queue.name, moved });
+        queues.push(Moved { queue: queue.name.clone(), moved });
     }
     let total = queues.iter().map(|q| q.moved).sum();
     Ok(Json(Redriven { queues, total }))

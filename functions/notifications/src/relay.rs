@@ -14,7 +14,7 @@ pub const OP: Operation = Operation::schedule(
     "Publish outbox rows left behind",
     run,
 )
-.publishes()
+.relays()
 .cross_tenant();
 
 fn run(app: App, _event: EventBridgeEvent<Value>) -> BoxFuture<'static, Result<(), ApiError>> {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
+use shared::events::EventKind;
 use shared::{ApiError, App, Operation, outbox};
 use uuid::Uuid;
 
@@ -20,7 +21,8 @@ pub const TWO_HOURS: Operation = Operation::schedule(
     "Queue reminders two hours ahead",
     |app, event| sweep_job(app, event, Kind::TwoHours),
 )
-.publishes()
+.publishes(&[REMINDER_2H])
+.relays()
 .cross_tenant();
 
 pub const DAY_BEFORE: Operation = Operation::schedule(
@@ -30,8 +32,14 @@ pub const DAY_BEFORE: Operation = Operation::schedule(
     "Queue reminders on the evening before",
     |app, event| sweep_job(app, event, Kind::DayBefore),
 )
-.publishes()
+.publishes(&[REMINDER_DAY_BEFORE])
+.relays()
 .cross_tenant();
+
+/// Two hours before an appointment (queued by the SQL sweep, keyed by its sequence).
+pub const REMINDER_2H: EventKind = "appointment.reminder_2h";
+/// On the evening before an appointment's local day.
+pub const REMINDER_DAY_BEFORE: EventKind = "appointment.reminder_day_before";
 
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {

@@ -12,6 +12,9 @@ use serde::Serialize;
 use shared::{ApiError, ApiResult};
 
 use crate::message::WhatsAppTemplate;
+use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
+use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use waitlist::events::OFFERED;
 
 /// (name, source) of every template file, compiled into the binary.
 const FILES: &[(&str, &str)] = &[
@@ -78,15 +81,13 @@ pub fn email(kind: &str, language: &str, facts: &impl Serialize) -> ApiResult<Em
 /// The WhatsApp template (approved with Meta under these names) and its parameters.
 pub fn whatsapp(kind: &str, language: &str, facts: &impl Serialize) -> ApiResult<WhatsAppTemplate> {
     let (name, keys): (&'static str, &[&str]) = match kind {
-        "appointment.booked" => ("appointment_confirmed", &["customer_name", "service_name", "business_name", "when"]),
-        "appointment.cancelled" => {
-            ("appointment_cancelled", &["customer_name", "service_name", "business_name", "when"])
-        }
-        "appointment.rescheduled" => ("appointment_moved", &["customer_name", "service_name", "business_name", "when"]),
-        "appointment.reminder_2h" | "appointment.reminder_day_before" => {
+        BOOKED => ("appointment_confirmed", &["customer_name", "service_name", "business_name", "when"]),
+        CANCELLED => ("appointment_cancelled", &["customer_name", "service_name", "business_name", "when"]),
+        RESCHEDULED => ("appointment_moved", &["customer_name", "service_name", "business_name", "when"]),
+        REMINDER_2H | REMINDER_DAY_BEFORE => {
             ("appointment_reminder", &["customer_name", "service_name", "business_name", "when"])
         }
-        "waitlist.offered" => ("waitlist_offer", &["customer_name", "service_name", "when", "claim_url"]),
+        OFFERED => ("waitlist_offer", &["customer_name", "service_name", "when", "claim_url"]),
         _ => return Err(ApiError::internal(format!("no WhatsApp template for {kind}"))),
     };
     let facts = serde_json::to_value(facts).map_err(ApiError::internal)?;

@@ -6,22 +6,29 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::json;
-use shared::operation::{DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET};
-use shared::{App, Operation, outbox};
+use shared::operation::{DATABASE_SECRET, JWT_SECRET, Queue, WHATSAPP_SECRET};
+use shared::{App, Operation};
 use tokio::sync::OnceCell;
 
 use crate::deliver::{self, Channel, Failure};
 use crate::message::Rendered;
+use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
+use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use waitlist::events::OFFERED;
 
-pub const OP: Operation = Operation::sqs(
-    "notifications",
-    "notifications-whatsapp",
-    outbox::WHATSAPP.name,
-    "Send WhatsApp template messages",
-    consume,
-)
-.permissions(&[DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET])
-.env(&["APP_URL"]);
+pub const OP: Operation =
+    Operation::sqs("notifications", "notifications-whatsapp", &QUEUE, "Send WhatsApp template messages", consume)
+        .subscribes(&[BOOKED, CANCELLED, RESCHEDULED, REMINDER_2H, REMINDER_DAY_BEFORE, OFFERED])
+        .permissions(&[DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET])
+        .env(&["APP_URL"]);
+
+/// WhatsApp template messages about appointments, for customers who opted in.
+pub const QUEUE: Queue = Queue {
+    name: "notifications-whatsapp",
+    dead_letter: "notifications-whatsapp-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
     async move { deliver::consume(&app, &CloudApi, event).await }.boxed()
@@ -38,7 +45,7 @@ pub struct CloudApi;
 
 impl Channel for CloudApi {
     const NAME: &'static str = "whatsapp";
-    const MAX_RECEIVE_COUNT: u32 = outbox::WHATSAPP.max_receive_count;
+    const MAX_RECEIVE_COUNT: u32 = QUEUE.max_receive_count;
 
     async fn send(&self, app: &App, message: &Rendered) -> Result<String, Failure> {
         let template = message.whatsapp.as_ref().ok_or_else(|| Failure::permanent("no WhatsApp template"))?;

@@ -23,7 +23,7 @@ pub const OP: Operation = Operation::http(
     "Add a staff member",
     || post(handler),
 )
-.publishes();
+.publishes(&[crate::events::INVITATION]);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,12 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::Duration;
-use serde_json::json;
 use shared::db::Tx;
 use shared::{Access, ApiError, ApiResult, App, Auth, Operation, Path, Permission, outbox};
 use uuid::Uuid;
 
 use auth::onetime::{self, Purpose, Subject};
+
+use crate::events::{INVITATION, Invitation};
 
 pub const OP: Operation = Operation::http(
     "staff",
@@ -21,7 +22,7 @@ pub const OP: Operation = Operation::http(
     "Email a staff member an invitation to sign in",
     || post(handler),
 )
-.publishes();
+.publishes(&[INVITATION]);
 
 async fn handler(auth: Auth, State(app): State<App>, Path(staff_id): Path<Uuid>) -> ApiResult<StatusCode> {
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
@@ -60,14 +61,15 @@ pub async fn send(app: &App, tx: &mut Tx, business_id: Uuid, staff_id: Uuid) -> 
     }
     onetime::retire_others(tx, Purpose::StaffInvitation, Subject::Staff(staff_id), app.now()).await?;
     let token = onetime::create(app, tx, business_id, Purpose::StaffInvitation, Subject::Staff(staff_id)).await?;
-    let payload = json!({
-        "email": staff.email,
-        "name": staff.name,
-        "business_name": staff.business_name,
-        "token": token.plain,
-        "expires_at": token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
-    let key = format!("staff:{staff_id}:invitation:{}", token.id);
-    outbox::push(tx, business_id, &key, "staff.invitation", &payload).await?;
+    let invitation = Invitation {
+        email: staff.email,
+        name: staff.name,
+        business_name: staff.business_name,
+        token: token.plain,
+        expires_at: token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        staff_id,
+        token_id: token.id,
+    };
+    outbox::push(tx, business_id, &invitation).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod get;
 pub mod invitation_accept;
 pub mod invite;

@@ -19,7 +19,7 @@ pub const OP: Operation = Operation::http(
     "Claim a waitlist offer",
     || post(handler),
 )
-.publishes()
+.publishes(&[appointments::events::BOOKED])
 .permissions(&[shared::operation::DATABASE_SECRET, shared::operation::JWT_SECRET]);
 
 async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult<(StatusCode, Json<Booked>)> {

@@ -1,7 +1,8 @@
 //! The waitlist: customers waiting for a time to free up, and claiming the one offered.
-//! Offers are made when an appointment is cancelled (`offer`, a consumer of the events queue).
+//! Offers are made when an appointment is cancelled (`offer`, subscribed to `appointment.cancelled`).
 
 pub mod claim;
+pub mod events;
 pub mod join;
 pub mod list;
 pub mod model;

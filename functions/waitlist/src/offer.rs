@@ -10,21 +10,34 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use shared::lambda::FifoBatch;
+use shared::operation::Queue;
 use shared::outbox::{self, Envelope};
 use shared::{ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
 
 use appointments::book::free_staff;
+use appointments::events::{CANCELLED, Payload};
 use availability::slots;
+
+use crate::events::{OFFERED, Offered};
 
 pub const OP: Operation = Operation::sqs(
     "waitlist",
     "waitlist-offer",
-    outbox::EVENTS.name,
+    &QUEUE,
     "Offer a cancelled appointment's time to the waitlist",
     consume,
 )
-.publishes();
+.subscribes(&[CANCELLED])
+.publishes(&[OFFERED]);
+
+/// The cancellations this function has still to look at.
+pub const QUEUE: Queue = Queue {
+    name: "waitlist-offer",
+    dead_letter: "waitlist-offer-dlq",
+    max_receive_count: 5,
+    visibility_timeout_seconds: 360,
+};
 
 /// How many waiting customers are offered one freed time at once.
 pub const OFFERS_PER_SLOT: i64 = 3;
@@ -47,11 +60,11 @@ fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
 async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
     let envelope: Envelope =
         serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)?;
-    if envelope.kind != "appointment.cancelled" {
+    if envelope.kind != CANCELLED {
         return Ok(());
     }
-    let cancelled: Cancelled =
-        serde_json::from_value(envelope.payload["appointment"].clone()).map_err(ApiError::internal)?;
+    let Payload { appointment: cancelled } =
+        serde_json::from_value::<Payload<Cancelled>>(envelope.payload).map_err(ApiError::internal)?;
     let offered = offer(app, envelope.business_id, &cancelled).await?;
     if offered > 0 {
         tracing::info!(appointment_id = %cancelled.id, offered, "offered a freed time to the waitlist");
@@ -129,14 +142,8 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
         .execute(&mut *tx)
         .await?;
         // The claim link is minted when the message is sent, not stored here.
-        outbox::push(
-            &mut tx,
-            business_id,
-            &format!("waitlist:{entry_id}:offer:{}", c.id),
-            "waitlist.offered",
-            &serde_json::json!({"entry_id": entry_id, "start": c.start, "expires_at": expires}),
-        )
-        .await?;
+        let offered = Offered { entry_id: *entry_id, start: c.start, expires_at: expires, freed_by: c.id };
+        outbox::push(&mut tx, business_id, &offered).await?;
     }
     sqlx::query!("UPDATE waitlist_offer_rounds SET offered = $2 WHERE appointment_id = $1", c.id, entries.len() as i32)
         .execute(&mut *tx)
