@@ -2,6 +2,8 @@ use axum::http::StatusCode;
 use e2e::TestApp;
 use serde_json::json;
 use shared::Role;
+use staff::live::{Require, is_live};
+use uuid::Uuid;
 
 #[tokio::test]
 async fn staff_create_get_list_update_delete() {
@@ -155,4 +157,52 @@ async fn schedule_resolves_hours_per_local_date_across_dst() {
     // Without a range: a week from today.
     let res = t.get(&format!("/v1/staff/{alex}/schedule"), Some(&viewer)).await;
     assert_eq!(res.body["days"].as_array().map(Vec::len), Some(7));
+}
+
+/// `staff::live::is_live` knows only this business's staff who are not removed, and each
+/// requirement narrows it: `active` leaves out a deactivated person, `service_id` one who
+/// does not perform the service; the lock changes no answer.
+#[tokio::test]
+async fn live_staff_are_this_business_s_not_removed_and_meet_what_is_required() {
+    // A reference, so the `add` closure can copy it.
+    let t = &TestApp::spawn().await;
+    let salon = t.salon("Europe/Berlin", 1, &[], json!({"name": "Cut", "duration_minutes": 30})).await;
+    let owner = Some(salon.tenant.owner.as_str());
+    let service: Uuid = salon.service.parse().unwrap();
+    let performer: Uuid = salon.staff[0].parse().unwrap();
+    let add = |name: &'static str| async move {
+        let res = t.post("/v1/staff", owner, json!({"name": name, "email": format!("{name}@example.com")})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.id().parse::<Uuid>().unwrap()
+    };
+    let other = add("other").await;
+    let paused = add("paused").await;
+    let res = t.patch(&format!("/v1/staff/{paused}"), owner, json!({"active": false})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let removed = add("removed").await;
+    assert_eq!(t.delete(&format!("/v1/staff/{removed}"), owner).await.status, StatusCode::NO_CONTENT);
+    let b = t.tenant("Elsewhere").await;
+    let res = t.post("/v1/staff", Some(&b.owner), json!({"name": "Stranger", "email": "s@example.com"})).await;
+    let stranger: Uuid = res.id().parse().unwrap();
+
+    let plain = Require::default();
+    let locked = Require { lock: true, ..plain };
+    let active = Require { active: true, ..plain };
+    let performs = Require { service_id: Some(service), ..plain };
+    let everything = Require { lock: true, active: true, service_id: Some(service) };
+    let cases = [
+        (performer, plain, true),
+        (performer, everything, true),
+        (other, locked, true),
+        (other, performs, false),
+        (paused, plain, true),
+        (paused, active, false),
+        (removed, plain, false),
+        (removed, locked, false),
+        (stranger, plain, false),
+    ];
+    let mut tx = t.app.db.tenant_tx(salon.tenant.business_id).await.unwrap();
+    for (id, require, live) in cases {
+        assert_eq!(is_live(&mut tx, id, require).await.unwrap(), live, "{id} with {require:?}");
+    }
 }

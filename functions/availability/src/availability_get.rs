@@ -8,7 +8,7 @@ use shared::db::Tx;
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
 use uuid::Uuid;
 
-use crate::model::{Window, window};
+use crate::model::{Window, load_hours};
 
 pub const OP: Operation = Operation::http(
     "availability",
@@ -63,28 +63,16 @@ pub async fn load(tx: &mut Tx, app: &App, business_id: Uuid, staff_id: Uuid) -> 
     let tz: chrono_tz::Tz = time_zone.parse().map_err(|_| ApiError::internal("stored time zone does not parse"))?;
     let today = app.now().with_timezone(&tz).date_naive();
 
-    let weekly = sqlx::query!(
-        "SELECT weekday, start_minute, end_minute FROM staff_weekly_hours WHERE staff_id = $1 ORDER BY weekday, start_minute",
-        staff_id
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .map(|r| WeeklyOut { weekday: r.weekday, window: window(r.start_minute, r.end_minute) })
-    .collect();
-    let overrides = sqlx::query!(
-        "SELECT date, start_minutes, end_minutes FROM availability_overrides
-         WHERE staff_id = $1 AND date >= $2 ORDER BY date",
-        staff_id,
-        today
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .map(|r| OverrideOut {
-        date: r.date,
-        intervals: r.start_minutes.iter().zip(&r.end_minutes).map(|(&s, &e)| window(s, e)).collect(),
-    })
-    .collect();
+    // The holidays come along unused: this document shows hours as set, not as resolved.
+    let hours = load_hours(tx, &[staff_id], today, NaiveDate::MAX).await?.pop().unwrap_or_default();
+    let weekly = (1..)
+        .zip(&hours.weekly)
+        .flat_map(|(weekday, windows)| windows.iter().map(move |&w| WeeklyOut { weekday, window: w.into() }))
+        .collect();
+    let overrides = hours
+        .overrides
+        .into_iter()
+        .map(|(date, windows)| OverrideOut { date, intervals: windows.into_iter().map(Window::from).collect() })
+        .collect();
     Ok(Availability { staff_id, time_zone, weekly, overrides })
 }

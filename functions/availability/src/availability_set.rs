@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::routing::put;
 use serde::Deserialize;
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
+use staff::live::{self, Require};
 use uuid::Uuid;
 
 use crate::availability_get::{self, Availability};
@@ -52,10 +53,7 @@ async fn handler(
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // Lock the staff row: two concurrent replacements apply one after the other.
-    let staff = sqlx::query_scalar!("SELECT id FROM staff WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", staff_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if staff.is_none() {
+    if !live::is_live(&mut tx, staff_id, Require { lock: true, ..Require::default() }).await? {
         return Err(ApiError::not_found("staff member"));
     }
     sqlx::query!("DELETE FROM staff_weekly_hours WHERE staff_id = $1", staff_id).execute(&mut *tx).await?;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use shared::idempotency::Create;
 use shared::types::Name;
 use shared::{Access, ApiError, ApiResult, Operation, Permission};
+use staff::live::{self, Require};
 use uuid::Uuid;
 
 use crate::holidays_list::Holiday;
@@ -33,13 +34,10 @@ pub struct CreateHoliday {
 }
 
 async fn handler(Create { business_id, request: req, mut tx, claim }: Create<CreateHoliday>) -> ApiResult<Response> {
-    if let Some(staff_id) = req.staff_id {
-        let known = sqlx::query_scalar!("SELECT id FROM staff WHERE id = $1 AND deleted_at IS NULL", staff_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if known.is_none() {
-            return Err(ApiError::validation("staff_id", "unknown staff member"));
-        }
+    if let Some(staff_id) = req.staff_id
+        && !live::is_live(&mut tx, staff_id, Require::default()).await?
+    {
+        return Err(ApiError::validation("staff_id", "unknown staff member"));
     }
     let holiday = sqlx::query_as!(
         Holiday,

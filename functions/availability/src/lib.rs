@@ -8,6 +8,7 @@ pub mod holidays_delete;
 pub mod holidays_list;
 pub mod model;
 pub mod override_set;
+pub mod schedule;
 pub mod slots;
 pub mod slots_get;
 
@@ -21,4 +22,5 @@ pub const OPERATIONS: &[&Operation] = &[
     &holidays_create::OP,
     &holidays_delete::OP,
     &slots_get::OP,
+    &schedule::OP,
 ];

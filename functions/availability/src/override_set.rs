@@ -6,6 +6,7 @@ use axum::routing::put;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
+use staff::live::{self, Require};
 use uuid::Uuid;
 
 use crate::model::{Window, check_windows, window};
@@ -48,10 +49,7 @@ async fn handler(
     let ends: Vec<i16> = windows.iter().map(|w| w.1 as i16).collect();
 
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let staff = sqlx::query_scalar!("SELECT id FROM staff WHERE id = $1 AND deleted_at IS NULL", staff_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if staff.is_none() {
+    if !live::is_live(&mut tx, staff_id, Require::default()).await? {
         return Err(ApiError::not_found("staff member"));
     }
     sqlx::query!(

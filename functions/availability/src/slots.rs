@@ -1,6 +1,7 @@
 //! Which starts are offered for a service: the data the engine needs, loaded with one
-//! query per kind (business and service, staff, weekly hours, overrides, holidays,
-//! appointments) whatever the range, then one call to the engine.
+//! query per kind (business and service, staff, weekly hours, overrides and holidays
+//! through `model::load_hours`, appointments) whatever the range, then one call to the
+//! engine.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use shared::{ApiError, ApiResult};
 use uuid::Uuid;
 
 use crate::engine::{self, Rules, Span, StaffInput};
+use crate::model::load_hours;
 
 /// The most dates one request may cover.
 pub const MAX_DAYS: i64 = 62;
@@ -105,58 +107,11 @@ pub async fn offered(tx: &mut Tx, rules: &ServiceRules, req: &Request) -> ApiRes
         return Ok(Vec::new());
     }
     let index: HashMap<Uuid, usize> = staff.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut inputs = vec![StaffInput::default(); staff.len()];
-
-    for w in sqlx::query!(
-        "SELECT staff_id, weekday, start_minute, end_minute FROM staff_weekly_hours WHERE staff_id = ANY($1)",
-        &staff
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        let day = usize::try_from(w.weekday - 1).ok();
-        if let (Some(&i), Some(day)) = (index.get(&w.staff_id), day)
-            && let Some(windows) = inputs[i].hours.weekly.get_mut(day)
-        {
-            windows.push((w.start_minute as u16, w.end_minute as u16));
-        }
-    }
-    for o in sqlx::query!(
-        "SELECT staff_id, date, start_minutes, end_minutes FROM availability_overrides
-         WHERE staff_id = ANY($1) AND date BETWEEN $2 AND $3",
-        &staff,
-        from,
-        to
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        if let Some(&i) = index.get(&o.staff_id) {
-            let windows = o.start_minutes.iter().zip(&o.end_minutes).map(|(&s, &e)| (s as u16, e as u16)).collect();
-            inputs[i].hours.overrides.insert(o.date, windows);
-        }
-    }
-    for h in sqlx::query!(
-        "SELECT staff_id, date, name FROM holidays
-         WHERE date BETWEEN $1 AND $2 AND (staff_id IS NULL OR staff_id = ANY($3))",
-        from,
-        to,
-        &staff
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        match h.staff_id.and_then(|s| index.get(&s)) {
-            Some(&i) => {
-                inputs[i].hours.holidays.insert(h.date, h.name);
-            }
-            None => {
-                for input in &mut inputs {
-                    input.hours.holidays.insert(h.date, h.name.clone());
-                }
-            }
-        }
-    }
+    let mut inputs: Vec<StaffInput> = load_hours(tx, &staff, from, to)
+        .await?
+        .into_iter()
+        .map(|hours| StaffInput { hours, busy: Vec::new() })
+        .collect();
     // Appointments that can touch any candidate's buffered range.
     let range_start = local_instant(rules.tz, from, 0, Edge::Start) - rules.buffer_before;
     let range_end = local_instant(rules.tz, to, 1440, Edge::End) + rules.buffer_after;

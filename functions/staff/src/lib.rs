@@ -13,10 +13,10 @@ pub mod get;
 pub mod invitation_accept;
 pub mod invite;
 pub mod list;
+pub mod live;
 pub mod login;
 pub mod model;
 pub mod password_set;
-pub mod schedule;
 pub mod update;
 
 use shared::Operation;
@@ -27,7 +27,6 @@ pub const OPERATIONS: &[&Operation] = &[
     &get::OP,
     &update::OP,
     &delete::OP,
-    &schedule::OP,
     &login::OP,
     &password_set::OP,
     &invite::OP,

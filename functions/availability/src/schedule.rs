@@ -8,12 +8,15 @@ use axum::routing::get;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use shared::time::{DaySource, Edge, Hours, Interval, local_instant};
+use shared::time::{DaySource, Edge, Interval, local_instant};
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission, Query};
+use staff::live::{self, Require};
 use uuid::Uuid;
 
+use crate::model::load_hours;
+
 pub const OP: Operation = Operation::http(
-    "staff",
+    "availability",
     "staff-schedule",
     "GET",
     "/v1/staff/{staff_id}/schedule",
@@ -82,50 +85,12 @@ async fn handler(
         return Err(ApiError::validation("to", format!("at most {MAX_DAYS} days per request")));
     }
 
-    let staff = sqlx::query_scalar!("SELECT id FROM staff WHERE id = $1 AND deleted_at IS NULL", staff_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if staff.is_none() {
+    if !live::is_live(&mut tx, staff_id, Require::default()).await? {
         return Err(ApiError::not_found("staff member"));
     }
 
     // One query per kind of data, whatever the range.
-    let mut hours = Hours::default();
-    let weekly = sqlx::query!(
-        "SELECT weekday, start_minute, end_minute FROM staff_weekly_hours WHERE staff_id = $1 ORDER BY weekday, start_minute",
-        staff_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for w in weekly {
-        if let Some(day) = hours.weekly.get_mut((w.weekday - 1) as usize) {
-            day.push((w.start_minute as u16, w.end_minute as u16));
-        }
-    }
-    let overrides = sqlx::query!(
-        "SELECT date, start_minutes, end_minutes FROM availability_overrides
-         WHERE staff_id = $1 AND date BETWEEN $2 AND $3",
-        staff_id,
-        from,
-        to
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for o in overrides {
-        let windows = o.start_minutes.iter().zip(&o.end_minutes).map(|(&s, &e)| (s as u16, e as u16)).collect();
-        hours.overrides.insert(o.date, windows);
-    }
-    let holidays = sqlx::query!(
-        "SELECT date, name FROM holidays WHERE date BETWEEN $1 AND $2 AND (staff_id IS NULL OR staff_id = $3)",
-        from,
-        to,
-        staff_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for h in holidays {
-        hours.holidays.insert(h.date, h.name);
-    }
+    let hours = load_hours(&mut tx, &[staff_id], from, to).await?.pop().unwrap_or_default();
     let window_start = local_instant(tz, from, 0, Edge::Start);
     let window_end = local_instant(tz, to, 1440, Edge::End);
     let appointments = sqlx::query_as!(

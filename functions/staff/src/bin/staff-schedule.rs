@@ -1,3 +1,0 @@
-fn main() -> shared::lambda::Result {
-    shared::lambda::serve(&staff::schedule::OP)
-}
