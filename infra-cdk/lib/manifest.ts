@@ -180,13 +180,23 @@ export function queueUrlVariable(queueName: string): string {
   return `QUEUE_URL_${queueName.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** Functions grouped by domain, domains and functions in name order (stable shard contents). */
+/**
+ * Functions whose code moved to another domain after they were first deployed, and the
+ * domain whose stack they stay in: a function with a fixed name cannot move between
+ * stacks (the new stack would create the name before the old one deleted it).
+ */
+const STACK_FOR_LIFE: Record<string, string> = {
+  'staff-schedule': 'staff',
+};
+
+/** Functions grouped by the domain whose stack holds them, domains and functions in name order (stable shard contents). */
 export function byDomain(functions: FunctionSpec[]): Map<string, FunctionSpec[]> {
   const groups = new Map<string, FunctionSpec[]>();
   for (const f of [...functions].sort((a, b) => a.name.localeCompare(b.name))) {
-    const list = groups.get(f.domain) ?? [];
+    const group = STACK_FOR_LIFE[f.name] ?? f.domain;
+    const list = groups.get(group) ?? [];
     list.push(f);
-    groups.set(f.domain, list);
+    groups.set(group, list);
   }
   return new Map([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BASELINE_ACTIONS } from '../lib/fleet';
-import { FunctionSpec, queueUrlVariable } from '../lib/manifest';
+import { byDomain, FunctionSpec, loadManifest, queueUrlVariable } from '../lib/manifest';
 import { constructId } from '../lib/names';
 import { FULL_FIXTURE, synth, Synth } from './helpers';
 
@@ -185,6 +185,13 @@ function checkTriggers(s: Synth) {
 describe('functions from the committed functions.json', () => {
   it('become Lambda functions with least-privilege roles', () => checkFunctions(synth()));
   it('get their triggers', () => checkTriggers(synth()));
+  it('stay in the stack they were first deployed in when their code moves domain', () => {
+    const groups = byDomain(loadManifest().functions);
+    const schedule = loadManifest().functions.find((f) => f.name === 'staff-schedule');
+    assert.equal(schedule?.domain, 'availability');
+    assert.ok(groups.get('staff')?.some((f) => f.name === 'staff-schedule'));
+    assert.ok(!groups.get('availability')?.some((f) => f.name === 'staff-schedule'));
+  });
 });
 
 describe('functions from a fixture with every trigger kind, queue and permission', () => {
