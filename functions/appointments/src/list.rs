@@ -8,7 +8,7 @@ use shared::page::{Cursor, Limit, Page, PageParams};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use uuid::Uuid;
 
-use crate::model::Appointment;
+use crate::model::{self, Appointment, Select};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -52,27 +52,8 @@ async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) ->
     });
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // Ordered by start; the cursor is the last appointment of the previous page.
-    let rows = sqlx::query_as!(
-        Appointment,
-        r#"SELECT id, status, starts_at AS start, ends_at AS "end", staff_id, service_id, customer_id, series_id,
-                  sequence, notes, cancel_reason, created_by, created_at, updated_at
-           FROM appointments a
-           WHERE ($1::timestamptz IS NULL OR a.ends_at > $1)
-             AND ($2::timestamptz IS NULL OR a.starts_at < $2)
-             AND ($3::uuid IS NULL OR a.staff_id = $3)
-             AND ($4::text IS NULL OR a.status = $4)
-             AND ($5::uuid IS NULL OR (a.starts_at, a.id) > (SELECT c.starts_at, c.id FROM appointments c WHERE c.id = $5))
-           ORDER BY a.starts_at, a.id
-           LIMIT $6"#,
-        f.from,
-        f.to,
-        f.staff_id,
-        status,
-        page.cursor.map(|c| c.0),
-        page.fetch()
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let which = Select { id: None, from: f.from, to: f.to, staff_id: f.staff_id, status };
+    let rows = model::select(&mut tx, &which, &page).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, &page, |a| a.id)))
 }

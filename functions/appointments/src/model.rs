@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::{ApiError, ApiResult, App};
 use uuid::Uuid;
 
@@ -32,16 +33,51 @@ pub struct Appointment {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Appointment> {
-    sqlx::query_as!(
+    let one = Select { id: Some(id), ..Select::default() };
+    let found = select(tx, &one, &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("appointment"))
+}
+
+/// Which appointments `select` reads; a filter left `None` does not narrow.
+#[derive(Debug, Default)]
+pub struct Select<'a> {
+    pub id: Option<Uuid>,
+    /// Appointments ending after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Appointments starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub staff_id: Option<Uuid>,
+    pub status: Option<&'a str>,
+}
+
+/// Appointments by start time, after the page's cursor (the last appointment of the
+/// previous page), `page.fetch()` at most. The one query behind `fetch` (one id) and the
+/// list, so the columns are written once. PostgreSQL plans each call with its values (a
+/// generic plan of this shape costs far more), so `fetch` stays a primary-key lookup.
+pub async fn select(tx: &mut Tx, which: &Select<'_>, page: &PageParams) -> ApiResult<Vec<Appointment>> {
+    Ok(sqlx::query_as!(
         Appointment,
         r#"SELECT id, status, starts_at AS start, ends_at AS "end", staff_id, service_id, customer_id, series_id,
                   sequence, notes, cancel_reason, created_by, created_at, updated_at
-           FROM appointments WHERE id = $1"#,
-        id
+           FROM appointments a
+           WHERE ($1::uuid IS NULL OR a.id = $1)
+             AND ($2::timestamptz IS NULL OR a.ends_at > $2)
+             AND ($3::timestamptz IS NULL OR a.starts_at < $3)
+             AND ($4::uuid IS NULL OR a.staff_id = $4)
+             AND ($5::text IS NULL OR a.status = $5)
+             AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT c.starts_at, c.id FROM appointments c WHERE c.id = $6))
+           ORDER BY a.starts_at, a.id
+           LIMIT $7"#,
+        which.id,
+        which.from,
+        which.to,
+        which.staff_id,
+        which.status,
+        page.cursor.map(|c| c.0),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("appointment"))
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// Lock the appointment for a change (cancel, reschedule, status).

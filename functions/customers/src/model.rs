@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::types::{Email, Name, Phone};
 use shared::{ApiError, ApiResult};
 use uuid::Uuid;
@@ -30,14 +31,25 @@ pub struct CustomerDetails {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Customer> {
-    sqlx::query_as!(
+    let found = select(tx, Some(id), &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// Customers in id order after the page's cursor, `page.fetch()` at most; `id` narrows to
+/// that one. The one query behind `fetch` and the list, so the columns are written once.
+/// PostgreSQL plans each call with its values (a generic plan of this shape costs far more),
+/// so `fetch` stays a primary-key lookup and a page the index scan from the cursor.
+pub async fn select(tx: &mut Tx, id: Option<Uuid>, page: &PageParams) -> ApiResult<Vec<Customer>> {
+    Ok(sqlx::query_as!(
         Customer,
-        "SELECT id, name, email, phone, whatsapp_opt_in, notes, created_at FROM customers WHERE id = $1",
-        id
+        "SELECT id, name, email, phone, whatsapp_opt_in, notes, created_at FROM customers
+         WHERE ($1::uuid IS NULL OR id = $1) AND id > $2 ORDER BY id LIMIT $3",
+        id,
+        page.after(),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("customer"))
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// The customer with this email, created if new. A returning customer's phone and

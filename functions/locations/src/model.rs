@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::{ApiError, ApiResult};
 use uuid::Uuid;
 
@@ -47,18 +48,30 @@ pub fn amenity_list(list: Vec<Amenity>) -> ApiResult<Vec<String>> {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Location> {
-    sqlx::query_as!(
+    let found = select(tx, Some(id), &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("location"))
+}
+
+/// Live locations in id order after the page's cursor, `page.fetch()` at most; `id` narrows
+/// to that one. The one query behind `fetch` and the list, so the columns are written once.
+/// PostgreSQL plans each call with its values (a generic plan of this shape costs far more),
+/// so `fetch` stays a primary-key lookup and a page the index scan from the cursor.
+pub async fn select(tx: &mut Tx, id: Option<Uuid>, page: &PageParams) -> ApiResult<Vec<Location>> {
+    Ok(sqlx::query_as!(
         Location,
         r#"SELECT l.id, l.name, l.address_line1, l.address_line2, l.city, l.postal_code, l.country, l.phone,
                   ARRAY(SELECT a.amenity FROM location_amenities a
                         WHERE a.business_id = l.business_id AND a.location_id = l.id ORDER BY a.amenity) AS "amenities!",
                   l.created_at
-           FROM locations l WHERE l.id = $1 AND l.deleted_at IS NULL"#,
-        id
+           FROM locations l
+           WHERE ($1::uuid IS NULL OR l.id = $1) AND l.deleted_at IS NULL AND l.id > $2
+           ORDER BY l.id LIMIT $3"#,
+        id,
+        page.after(),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("location"))
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// Replace a location's amenities.

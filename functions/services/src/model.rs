@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::{ApiError, ApiResult};
 use uuid::Uuid;
 
@@ -27,7 +28,7 @@ pub struct Price {
 }
 
 /// A services row as queried; `price_*` fold into `Price`.
-pub struct Row {
+struct Row {
     pub id: Uuid,
     pub name: String,
     pub description: String,
@@ -59,20 +60,32 @@ impl From<Row> for Service {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Service> {
-    let row = sqlx::query_as!(
+    let found = select(tx, Some(id), &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("service"))
+}
+
+/// Live services in id order after the page's cursor, `page.fetch()` at most; `id` narrows
+/// to that one. The one query behind `fetch` and the list, so the columns are written once.
+/// PostgreSQL plans each call with its values (a generic plan of this shape costs far more),
+/// so `fetch` stays a primary-key lookup and a page the index scan from the cursor.
+pub async fn select(tx: &mut Tx, id: Option<Uuid>, page: &PageParams) -> ApiResult<Vec<Service>> {
+    let rows = sqlx::query_as!(
         Row,
         r#"SELECT s.id, s.name, s.description, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes,
                   s.price_amount, s.price_currency, s.active,
                   ARRAY(SELECT ss.staff_id FROM service_staff ss
                         WHERE ss.business_id = s.business_id AND ss.service_id = s.id ORDER BY ss.staff_id) AS "staff_ids!",
                   s.created_at
-           FROM services s WHERE s.id = $1 AND s.deleted_at IS NULL"#,
-        id
+           FROM services s
+           WHERE ($1::uuid IS NULL OR s.id = $1) AND s.deleted_at IS NULL AND s.id > $2
+           ORDER BY s.id LIMIT $3"#,
+        id,
+        page.after(),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("service"))?;
-    Ok(row.into())
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(Service::from).collect())
 }
 
 /// Replace who performs a service. Every id must be a live staff member of this business.

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::{ApiError, ApiResult};
 use uuid::Uuid;
 
@@ -23,19 +24,31 @@ pub struct Staff {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Staff> {
-    sqlx::query_as!(
+    let found = select(tx, Some(id), &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("staff member"))
+}
+
+/// Live staff in id order after the page's cursor, `page.fetch()` at most; `id` narrows to
+/// that one. The one query behind `fetch` and the list, so the columns are written once.
+/// PostgreSQL plans each call with its values (a generic plan of this shape costs far more),
+/// so `fetch` stays a primary-key lookup and a page the index scan from the cursor.
+pub async fn select(tx: &mut Tx, id: Option<Uuid>, page: &PageParams) -> ApiResult<Vec<Staff>> {
+    Ok(sqlx::query_as!(
         Staff,
         r#"SELECT s.id, s.name, s.email, s.phone, s.title, s.bio, s.location_id, s.user_id, s.active,
                   ARRAY(SELECT ss.service_id FROM service_staff ss JOIN services sv ON sv.id = ss.service_id
                         WHERE ss.business_id = s.business_id AND ss.staff_id = s.id AND sv.deleted_at IS NULL
                         ORDER BY ss.service_id) AS "service_ids!",
                   s.created_at
-           FROM staff s WHERE s.id = $1 AND s.deleted_at IS NULL"#,
-        id
+           FROM staff s
+           WHERE ($1::uuid IS NULL OR s.id = $1) AND s.deleted_at IS NULL AND s.id > $2
+           ORDER BY s.id LIMIT $3"#,
+        id,
+        page.after(),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("staff member"))
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// A location id from the request must name one of this business's live locations.

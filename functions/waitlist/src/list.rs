@@ -7,7 +7,7 @@ use shared::page::{Cursor, Limit, Page, PageParams};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use uuid::Uuid;
 
-use crate::model::Entry;
+use crate::model::{self, Entry, Select};
 
 pub const OP: Operation = Operation::http(
     "waitlist",
@@ -46,21 +46,8 @@ async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) ->
         StatusFilter::Removed => "removed",
     });
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let rows = sqlx::query_as!(
-        Entry,
-        r#"SELECT w.id, w.status, w.service_id, w.staff_id, w.customer_id, c.name AS customer_name,
-                  w.from_date AS "from", w.to_date AS "to", w.offered_start, w.offer_expires_at, w.appointment_id,
-                  w.created_at
-           FROM waitlist_entries w JOIN customers c ON c.id = w.customer_id
-           WHERE ($1::text IS NULL OR w.status = $1) AND ($2::uuid IS NULL OR w.service_id = $2) AND w.id > $3
-           ORDER BY w.id LIMIT $4"#,
-        status,
-        f.service_id,
-        page.after(),
-        page.fetch()
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let which = Select { id: None, status, service_id: f.service_id };
+    let rows = model::select(&mut tx, &which, &page).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, &page, |e| e.id)))
 }

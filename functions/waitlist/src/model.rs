@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use shared::db::Tx;
+use shared::page::PageParams;
 use shared::{ApiError, ApiResult};
 use uuid::Uuid;
 
@@ -23,15 +24,39 @@ pub struct Entry {
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Entry> {
-    sqlx::query_as!(
+    let one = Select { id: Some(id), ..Select::default() };
+    let found = select(tx, &one, &PageParams::default()).await?;
+    found.into_iter().next().ok_or_else(|| ApiError::not_found("waitlist entry"))
+}
+
+/// Which entries `select` reads; a filter left `None` does not narrow.
+#[derive(Debug, Default)]
+pub struct Select<'a> {
+    pub id: Option<Uuid>,
+    pub status: Option<&'a str>,
+    pub service_id: Option<Uuid>,
+}
+
+/// Entries in join (id) order after the page's cursor, `page.fetch()` at most. The one query
+/// behind `fetch` (one id) and the list, so the columns are written once. PostgreSQL plans
+/// each call with its values (a generic plan of this shape costs far more), so `fetch` stays
+/// a primary-key lookup and a page the index scan from the cursor.
+pub async fn select(tx: &mut Tx, which: &Select<'_>, page: &PageParams) -> ApiResult<Vec<Entry>> {
+    Ok(sqlx::query_as!(
         Entry,
         r#"SELECT w.id, w.status, w.service_id, w.staff_id, w.customer_id, c.name AS customer_name,
                   w.from_date AS "from", w.to_date AS "to", w.offered_start, w.offer_expires_at, w.appointment_id,
                   w.created_at
-           FROM waitlist_entries w JOIN customers c ON c.id = w.customer_id WHERE w.id = $1"#,
-        id
+           FROM waitlist_entries w JOIN customers c ON c.id = w.customer_id
+           WHERE ($1::uuid IS NULL OR w.id = $1) AND ($2::text IS NULL OR w.status = $2)
+             AND ($3::uuid IS NULL OR w.service_id = $3) AND w.id > $4
+           ORDER BY w.id LIMIT $5"#,
+        which.id,
+        which.status,
+        which.service_id,
+        page.after(),
+        page.fetch()
     )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("waitlist entry"))
+    .fetch_all(&mut **tx)
+    .await?)
 }
