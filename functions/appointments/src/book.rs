@@ -9,14 +9,14 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::idempotency::Create;
-use shared::{Access, ApiError, ApiResult, App, Operation};
+use shared::{Access, ApiResult, App, Operation};
 use uuid::Uuid;
 
-use availability::slots::{self, Request, ServiceRules};
+use availability::slots;
 use customers::model::{CustomerDetails, find_or_create};
 
+use crate::booking::{Booked, OnlineBooking, Wanted, claim_online, free_staff};
 use crate::events;
-use crate::model::{self, NewAppointment};
 
 const NAME: &str = "appointments-book";
 
@@ -41,16 +41,6 @@ pub struct BookRequest {
     pub customer: CustomerDetails,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Booked {
-    pub id: Uuid,
-    pub status: String,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub staff_id: Uuid,
-    pub manage_token: String,
-}
-
 async fn handler(
     State(app): State<App>,
     Create { business_id, request: req, mut tx, claim }: Create<BookRequest>,
@@ -62,87 +52,16 @@ async fn handler(
 /// Book an offered slot online for the customer in the request.
 pub async fn book(app: &App, tx: &mut shared::db::Tx, business_id: Uuid, req: &BookRequest) -> ApiResult<Booked> {
     let rules = slots::service_rules(tx, req.service_id).await?;
-    let free = free_staff(app, tx, &rules, req.service_id, req.staff_id, req.start).await?;
+    let wanted = Wanted { service_id: req.service_id, staff_id: req.staff_id, start: req.start };
+    let free = free_staff(app, tx, &rules, wanted).await?;
     let customer_id = find_or_create(tx, business_id, &req.customer).await?;
-    claim_for(app, tx, business_id, &rules, req.service_id, &free, req.start, customer_id).await
-}
-
-/// The staff members for whom `start` is an offered slot right now; none is a 422
-/// `SLOT_UNAVAILABLE`.
-pub async fn free_staff(
-    app: &App,
-    tx: &mut shared::db::Tx,
-    rules: &ServiceRules,
-    service_id: Uuid,
-    staff_id: Option<Uuid>,
-    start: DateTime<Utc>,
-) -> ApiResult<Vec<Uuid>> {
-    let request = Request {
-        service_id,
-        staff_id,
-        from: start.date_naive(),
-        to: start.date_naive(),
-        now: app.now(),
-        ignore_appointment: None,
-        count_bookings: true,
-    };
-    let free = slots::free_at(tx, rules, &request, start).await?;
-    if free.is_empty() {
-        return Err(not_offered(tx, rules, &request, start).await);
-    }
-    Ok(free)
-}
-
-/// Why a start is not offered: taken by an appointment (409 `SLOT_TAKEN`, the same
-/// answer a lost race gets), or never offered at all (422 `SLOT_UNAVAILABLE`).
-pub async fn not_offered(
-    tx: &mut shared::db::Tx,
-    rules: &ServiceRules,
-    request: &Request,
-    start: DateTime<Utc>,
-) -> ApiError {
-    let by_hours = Request { count_bookings: false, ..*request };
-    match slots::free_at(tx, rules, &by_hours, start).await {
-        Ok(staff) if !staff.is_empty() => {
-            ApiError::conflict("SLOT_TAKEN", "this time has just been taken; pick another").with_field("start")
-        }
-        Ok(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "SLOT_UNAVAILABLE", "this time is not offered")
-            .with_field("start"),
-        Err(e) => e,
-    }
-}
-
-/// Claim the time with the first free staff member and hand out the manage link.
-#[allow(clippy::too_many_arguments)]
-pub async fn claim_for(
-    app: &App,
-    tx: &mut shared::db::Tx,
-    business_id: Uuid,
-    rules: &ServiceRules,
-    service_id: Uuid,
-    free: &[Uuid],
-    start: DateTime<Utc>,
-    customer_id: Uuid,
-) -> ApiResult<Booked> {
-    let new = NewAppointment {
-        service_id,
+    let booking = OnlineBooking {
+        business_id,
+        rules: &rules,
+        service_id: req.service_id,
+        free: &free,
+        start: req.start,
         customer_id,
-        start,
-        series_id: None,
-        created_by: "customer",
-        outside_availability: false,
-        notes: String::new(),
-        scheduled_at: app.now(),
     };
-    let appointment = model::claim(tx, business_id, rules, free, &new).await?;
-    let manage_token = model::manage_token(app, business_id, &appointment).await?;
-    tracing::info!(appointment_id = %appointment.id, staff_id = %appointment.staff_id, "booked online");
-    Ok(Booked {
-        id: appointment.id,
-        status: appointment.status,
-        start: appointment.start,
-        end: appointment.end,
-        staff_id: appointment.staff_id,
-        manage_token,
-    })
+    Ok(claim_online(app, tx, booking).await?)
 }

@@ -10,7 +10,7 @@ use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, OptionalJs
 use uuid::Uuid;
 
 use crate::events::{self, Change};
-use crate::model::{self, Appointment};
+use crate::model::{self, Appointment, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -52,9 +52,9 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> ApiResult<Appointment> {
     let current = model::fetch(tx, id).await?;
-    match current.status.as_str() {
-        "cancelled" => return Ok(current),
-        "confirmed" => {}
+    match current.status {
+        Status::Cancelled => return Ok(current),
+        Status::Confirmed => {}
         other => {
             return Err(ApiError::conflict("NOT_CANCELLABLE", format!("a {other} appointment cannot be cancelled")));
         }

@@ -7,7 +7,7 @@ use axum::routing::get;
 use shared::{Access, ApiResult, App, Operation, Path};
 
 use crate::ical::{self, Event};
-use crate::model;
+use crate::model::{self, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -23,7 +23,7 @@ pub const OP: Operation = Operation::http(
 async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult<impl IntoResponse> {
     let (mut tx, _, appointment_id) = model::from_manage_token(&app, &token).await?;
     let r = sqlx::query!(
-        r#"SELECT a.id, a.status, a.sequence, a.starts_at, a.ends_at, a.updated_at,
+        r#"SELECT a.id, a.status AS "status: Status", a.sequence, a.starts_at, a.ends_at, a.updated_at,
                   b.name AS business_name, s.name AS service_name, st.name AS staff_name
            FROM appointments a
            JOIN businesses b ON b.id = a.business_id
@@ -46,7 +46,7 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
         end: r.ends_at,
         summary: &summary,
         description: &description,
-        cancelled: r.status == "cancelled",
+        cancelled: r.status == Status::Cancelled,
     });
     Ok((
         [

@@ -2,6 +2,7 @@
 //! and the customer's manage link with its calendar file.
 
 pub mod book;
+pub mod booking;
 pub mod cancel;
 pub mod create;
 pub mod events;

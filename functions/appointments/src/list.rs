@@ -8,7 +8,7 @@ use shared::page::{Cursor, Limit, Page, PageParams};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use uuid::Uuid;
 
-use crate::model::{self, Appointment, Select};
+use crate::model::{self, Appointment, Select, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -20,15 +20,6 @@ pub const OP: Operation = Operation::http(
     || get(handler),
 );
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusFilter {
-    Confirmed,
-    Completed,
-    NoShow,
-    Cancelled,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
@@ -37,22 +28,16 @@ pub struct Filter {
     /// Appointments starting before this instant.
     pub to: Option<DateTime<Utc>>,
     pub staff_id: Option<Uuid>,
-    pub status: Option<StatusFilter>,
+    pub status: Option<Status>,
     pub cursor: Option<Cursor>,
     pub limit: Option<Limit>,
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) -> ApiResult<Json<Page<Appointment>>> {
     let page = PageParams { cursor: f.cursor, limit: f.limit };
-    let status = f.status.map(|s| match s {
-        StatusFilter::Confirmed => "confirmed",
-        StatusFilter::Completed => "completed",
-        StatusFilter::NoShow => "no_show",
-        StatusFilter::Cancelled => "cancelled",
-    });
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     // Ordered by start; the cursor is the last appointment of the previous page.
-    let which = Select { id: None, from: f.from, to: f.to, staff_id: f.staff_id, status };
+    let which = Select { id: None, from: f.from, to: f.to, staff_id: f.staff_id, status: f.status };
     let rows = model::select(&mut tx, &which, &page).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, &page, |a| a.id)))

@@ -8,7 +8,7 @@ use shared::{Access, ApiError, ApiResult, App, Json, Operation, OptionalJson, Pa
 use crate::cancel::{self, CancelRequest};
 use crate::events;
 use crate::manage_get;
-use crate::model::{self, Appointment};
+use crate::model::{self, Appointment, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -30,7 +30,7 @@ async fn handler(
     let (mut tx, business_id, appointment_id) = model::from_manage_token(&app, &token).await?;
     model::lock(&mut tx, appointment_id).await?;
     let view = manage_get::load(&mut tx, appointment_id, app.now()).await?;
-    if view.status == "confirmed" && !view.can_change {
+    if view.status == Status::Confirmed && !view.can_change {
         return Err(ApiError::conflict(
             "TOO_LATE_TO_CANCEL",
             format!("online cancellation closed at {}; please call the business", view.changeable_until.to_rfc3339()),

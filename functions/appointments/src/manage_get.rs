@@ -9,7 +9,7 @@ use shared::db::Tx;
 use shared::{Access, ApiResult, App, Json, Operation, Path};
 use uuid::Uuid;
 
-use crate::model;
+use crate::model::{self, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -25,7 +25,7 @@ pub const OP: Operation = Operation::http(
 #[derive(Debug, Serialize)]
 pub struct Managed {
     pub id: Uuid,
-    pub status: String,
+    pub status: Status,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub business_name: String,
@@ -49,7 +49,7 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
 
 pub async fn load(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> ApiResult<Managed> {
     let r = sqlx::query!(
-        r#"SELECT a.id, a.status, a.starts_at, a.ends_at, b.name AS business_name, b.slug, b.time_zone,
+        r#"SELECT a.id, a.status AS "status: Status", a.starts_at, a.ends_at, b.name AS business_name, b.slug, b.time_zone,
                   b.cancellation_notice_minutes, a.service_id, s.name AS service_name, a.staff_id, st.name AS staff_name
            FROM appointments a
            JOIN businesses b ON b.id = a.business_id
@@ -64,7 +64,7 @@ pub async fn load(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> ApiResult<Manage
     let changeable_until = r.starts_at - Duration::minutes(i64::from(r.cancellation_notice_minutes));
     Ok(Managed {
         id: r.id,
-        can_change: r.status == "confirmed" && now < changeable_until,
+        can_change: r.status == Status::Confirmed && now < changeable_until,
         status: r.status,
         start: r.starts_at,
         end: r.ends_at,

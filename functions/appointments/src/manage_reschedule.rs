@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use availability::slots::{self, Request};
 
-use crate::book::Booked;
+use crate::booking::{Booked, Move, move_to, not_offered};
 use crate::events;
 use crate::manage_get;
 use crate::model;
-use crate::reschedule::{live, move_to};
+use crate::reschedule::live;
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -64,17 +64,11 @@ async fn handler(
     // Stay with the same staff member when they are free.
     let staff_id = if free.contains(&current.staff_id) { Some(current.staff_id) } else { free.first().copied() };
     let Some(staff_id) = staff_id else {
-        return Err(crate::book::not_offered(&mut tx, &rules, &request, req.start).await);
+        return Err(not_offered(&mut tx, &rules, &request, req.start).await.into());
     };
-    let moved = move_to(&mut tx, business_id, &rules, appointment_id, staff_id, req.start, app.now()).await?;
-    let manage_token = model::manage_token(&app, business_id, &moved).await?;
+    let to = Move { business_id, rules: &rules, id: appointment_id, staff_id, start: req.start };
+    let moved = move_to(&app, &mut tx, to).await?;
+    let booked = Booked::of(&app, business_id, moved).await?;
     tx.commit().await?;
-    Ok(Json(Booked {
-        id: moved.id,
-        status: moved.status,
-        start: moved.start,
-        end: moved.end,
-        staff_id: moved.staff_id,
-        manage_token,
-    }))
+    Ok(Json(booked))
 }

@@ -1,22 +1,47 @@
-//! An appointment as the API shows it, and the writes every booking path shares:
-//! claiming a time (the database's exclusion constraint has the last word), recording
-//! the change in the outbox, and the customer's manage link.
+//! An appointment as the API shows it, how it is read and locked, and the customer's
+//! manage link. The booking rules are in [`crate::booking`].
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::db::Tx;
 use shared::page::PageParams;
 use shared::{ApiError, ApiResult, App};
 use uuid::Uuid;
 
-use availability::slots::ServiceRules;
+/// Where an appointment stands (the `status` column's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Status {
+    /// Booked and holding its time.
+    Confirmed,
+    Completed,
+    NoShow,
+    /// Its time is free again.
+    Cancelled,
+}
 
-use crate::events::{self, Change};
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Confirmed => "confirmed",
+            Status::Completed => "completed",
+            Status::NoShow => "no_show",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Appointment {
     pub id: Uuid,
-    pub status: String,
+    pub status: Status,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub staff_id: Uuid,
@@ -40,24 +65,24 @@ pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Appointment> {
 
 /// Which appointments `select` reads; a filter left `None` does not narrow.
 #[derive(Debug, Default)]
-pub struct Select<'a> {
+pub struct Select {
     pub id: Option<Uuid>,
     /// Appointments ending after this instant.
     pub from: Option<DateTime<Utc>>,
     /// Appointments starting before this instant.
     pub to: Option<DateTime<Utc>>,
     pub staff_id: Option<Uuid>,
-    pub status: Option<&'a str>,
+    pub status: Option<Status>,
 }
 
 /// Appointments by start time, after the page's cursor (the last appointment of the
 /// previous page), `page.fetch()` at most. The one query behind `fetch` (one id) and the
 /// list, so the columns are written once. PostgreSQL plans each call with its values (a
 /// generic plan of this shape costs far more), so `fetch` stays a primary-key lookup.
-pub async fn select(tx: &mut Tx, which: &Select<'_>, page: &PageParams) -> ApiResult<Vec<Appointment>> {
+pub async fn select(tx: &mut Tx, which: &Select, page: &PageParams) -> ApiResult<Vec<Appointment>> {
     Ok(sqlx::query_as!(
         Appointment,
-        r#"SELECT id, status, starts_at AS start, ends_at AS "end", staff_id, service_id, customer_id, series_id,
+        r#"SELECT id, status AS "status: Status", starts_at AS start, ends_at AS "end", staff_id, service_id, customer_id, series_id,
                   sequence, notes, cancel_reason, created_by, created_at, updated_at
            FROM appointments a
            WHERE ($1::uuid IS NULL OR a.id = $1)
@@ -72,7 +97,7 @@ pub async fn select(tx: &mut Tx, which: &Select<'_>, page: &PageParams) -> ApiRe
         which.from,
         which.to,
         which.staff_id,
-        which.status,
+        which.status.map(Status::as_str),
         page.cursor.map(|c| c.0),
         page.fetch()
     )
@@ -87,75 +112,6 @@ pub async fn lock(tx: &mut Tx, id: Uuid) -> ApiResult<()> {
         .await?
         .ok_or_else(|| ApiError::not_found("appointment"))?;
     Ok(())
-}
-
-/// A time to claim for a customer.
-pub struct NewAppointment {
-    pub service_id: Uuid,
-    pub customer_id: Uuid,
-    pub start: DateTime<Utc>,
-    pub series_id: Option<Uuid>,
-    pub created_by: &'static str,
-    pub outside_availability: bool,
-    pub notes: String,
-    /// When this time was chosen (the application's clock): no reminder is due before it.
-    pub scheduled_at: DateTime<Utc>,
-}
-
-/// Insert the appointment with the first of `staff` (in order) whose time is still free.
-/// A lost race is caught by the exclusion constraint; a savepoint lets the next staff
-/// member be tried. All taken is a 409 `SLOT_TAKEN`.
-pub async fn claim(
-    tx: &mut Tx,
-    business_id: Uuid,
-    rules: &ServiceRules,
-    staff: &[Uuid],
-    new: &NewAppointment,
-) -> ApiResult<Appointment> {
-    let (blocked_from, blocked_until) = rules.blocked(new.start);
-    for staff_id in staff {
-        sqlx::query!("SAVEPOINT claim").execute(&mut **tx).await?;
-        let id = Uuid::now_v7();
-        let inserted = sqlx::query!(
-            "INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at,
-                                       blocked, created_by, outside_availability, notes, scheduled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, tstzrange($9, $10), $11, $12, $13, $14)",
-            id,
-            business_id,
-            new.service_id,
-            staff_id,
-            new.customer_id,
-            new.series_id,
-            new.start,
-            new.start + rules.duration,
-            blocked_from,
-            blocked_until,
-            new.created_by,
-            new.outside_availability,
-            new.notes,
-            new.scheduled_at
-        )
-        .execute(&mut **tx)
-        .await;
-        match inserted {
-            Ok(_) => {
-                sqlx::query!("RELEASE SAVEPOINT claim").execute(&mut **tx).await?;
-                let appointment = fetch(tx, id).await?;
-                events::record(tx, business_id, &appointment, Change::Booked).await?;
-                return Ok(appointment);
-            }
-            Err(e) if is_overlap(&e) => {
-                sqlx::query!("ROLLBACK TO SAVEPOINT claim").execute(&mut **tx).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict("SLOT_TAKEN", "this time was just taken; pick another").with_field("start"))
-}
-
-/// The exclusion constraint said no: another live appointment holds the time.
-pub fn is_overlap(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
 }
 
 /// The customer's link to see, cancel or move this one appointment; valid until 30 days

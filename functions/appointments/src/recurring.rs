@@ -18,9 +18,9 @@ use uuid::Uuid;
 use availability::slots;
 use customers::model::CustomerDetails;
 
-use crate::create::{check_staff_slot, resolve_customer};
+use crate::booking::{self, NewAppointment, SlotError, StaffSlot, check_staff_slot, resolve_customer};
 use crate::events;
-use crate::model::{self, Appointment, NewAppointment};
+use crate::model::Appointment;
 
 const NAME: &str = "appointments-create-recurring";
 
@@ -98,16 +98,14 @@ async fn handler(
     let mut series = Series { series_id, appointments: Vec::new(), skipped: Vec::new() };
     for start in starts {
         let booked = async {
-            check_staff_slot(
-                &mut tx,
-                &rules,
-                req.service_id,
-                req.staff_id,
+            let slot = StaffSlot {
+                service_id: req.service_id,
+                staff_id: req.staff_id,
                 start,
-                req.allow_outside_availability,
-                None,
-            )
-            .await?;
+                allow_outside: req.allow_outside_availability,
+                moving: None,
+            };
+            check_staff_slot(&mut tx, &rules, slot).await?;
             let new = NewAppointment {
                 service_id: req.service_id,
                 customer_id,
@@ -118,19 +116,22 @@ async fn handler(
                 notes: req.notes.as_ref().map(|n| n.to_string()).unwrap_or_default(),
                 scheduled_at: now,
             };
-            model::claim(&mut tx, business_id, &rules, &[req.staff_id], &new).await
+            booking::claim(&mut tx, business_id, &rules, &[req.staff_id], &new).await
         }
         .await;
         match booked {
             Ok(appointment) => series.appointments.push(appointment),
-            Err(e) if matches!(e.code, "SLOT_TAKEN" | "SLOT_UNAVAILABLE") => match req.on_conflict {
-                OnConflict::Skip => series.skipped.push(Skipped { start, code: e.code }),
-                OnConflict::Fail => {
-                    let detail = format!("the occurrence at {} cannot be booked: {}", start.to_rfc3339(), e.detail);
-                    return Err(e.with_detail(detail));
+            Err(e @ (SlotError::Unavailable | SlotError::OutsideHours | SlotError::Taken | SlotError::Lost)) => {
+                match req.on_conflict {
+                    OnConflict::Skip => series.skipped.push(Skipped { start, code: e.code() }),
+                    OnConflict::Fail => {
+                        let e = ApiError::from(e);
+                        let detail = format!("the occurrence at {} cannot be booked: {}", start.to_rfc3339(), e.detail);
+                        return Err(e.with_detail(detail));
+                    }
                 }
-            },
-            Err(e) => return Err(e),
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     if series.appointments.is_empty() {

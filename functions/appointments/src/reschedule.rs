@@ -10,11 +10,11 @@ use shared::db::Tx;
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
 use uuid::Uuid;
 
-use availability::slots::{self, ServiceRules};
+use availability::slots;
 
-use crate::create::check_staff_slot;
-use crate::events::{self, Change};
-use crate::model::{self, Appointment};
+use crate::booking::{Move, StaffSlot, check_staff_slot, move_to};
+use crate::events;
+use crate::model::{self, Appointment, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -47,17 +47,16 @@ async fn handler(
     let current = live(&mut tx, appointment_id).await?;
     let rules = slots::service_rules(&mut tx, current.service_id).await?;
     let staff_id = req.staff_id.unwrap_or(current.staff_id);
-    check_staff_slot(
-        &mut tx,
-        &rules,
-        current.service_id,
+    let slot = StaffSlot {
+        service_id: current.service_id,
         staff_id,
-        req.start,
-        req.allow_outside_availability,
-        Some(appointment_id),
-    )
-    .await?;
-    let moved = move_to(&mut tx, auth.business_id, &rules, appointment_id, staff_id, req.start, app.now()).await?;
+        start: req.start,
+        allow_outside: req.allow_outside_availability,
+        moving: Some(appointment_id),
+    };
+    check_staff_slot(&mut tx, &rules, slot).await?;
+    let to = Move { business_id: auth.business_id, rules: &rules, id: appointment_id, staff_id, start: req.start };
+    let moved = move_to(&app, &mut tx, to).await?;
     tx.commit().await?;
     Ok(Json(moved))
 }
@@ -65,38 +64,8 @@ async fn handler(
 /// The appointment, if it still holds time (a cancelled or past one cannot move).
 pub async fn live(tx: &mut Tx, id: Uuid) -> ApiResult<Appointment> {
     let current = model::fetch(tx, id).await?;
-    if current.status != "confirmed" {
+    if current.status != Status::Confirmed {
         return Err(ApiError::conflict("NOT_MOVABLE", format!("a {} appointment cannot be moved", current.status)));
     }
     Ok(current)
-}
-
-/// Move a locked, live appointment. The exclusion constraint has the last word (409).
-pub async fn move_to(
-    tx: &mut Tx,
-    business_id: Uuid,
-    rules: &ServiceRules,
-    id: Uuid,
-    staff_id: Uuid,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> ApiResult<Appointment> {
-    let (blocked_from, blocked_until) = rules.blocked(start);
-    sqlx::query!(
-        "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6),
-                sequence = sequence + 1, scheduled_at = $7, updated_at = now()
-         WHERE id = $1",
-        id,
-        staff_id,
-        start,
-        start + rules.duration,
-        blocked_from,
-        blocked_until,
-        now
-    )
-    .execute(&mut **tx)
-    .await?;
-    let appointment = model::fetch(tx, id).await?;
-    events::record(tx, business_id, &appointment, Change::Rescheduled).await?;
-    Ok(appointment)
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, Path, Permission};
 use uuid::Uuid;
 
-use crate::model::{self, Appointment};
+use crate::model::{self, Appointment, Status};
 
 pub const OP: Operation = Operation::http(
     "appointments",
@@ -18,9 +18,10 @@ pub const OP: Operation = Operation::http(
     || post(handler),
 );
 
+/// The statuses staff may set (a cancellation goes through cancel).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum Outcome {
     Confirmed,
     Completed,
     NoShow,
@@ -29,7 +30,7 @@ pub enum Status {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
-    pub status: Status,
+    pub status: Outcome,
 }
 
 async fn handler(
@@ -39,20 +40,24 @@ async fn handler(
     Json(req): Json<StatusRequest>,
 ) -> ApiResult<Json<Appointment>> {
     let status = match req.status {
-        Status::Confirmed => "confirmed",
-        Status::Completed => "completed",
-        Status::NoShow => "no_show",
+        Outcome::Confirmed => Status::Confirmed,
+        Outcome::Completed => Status::Completed,
+        Outcome::NoShow => Status::NoShow,
     };
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     model::lock(&mut tx, appointment_id).await?;
     let current = model::fetch(&mut tx, appointment_id).await?;
-    if current.status == "cancelled" {
+    if current.status == Status::Cancelled {
         // Its time may already belong to someone else; book again instead.
         return Err(ApiError::conflict("CANCELLED", "a cancelled appointment cannot change status; book a new one"));
     }
-    sqlx::query!("UPDATE appointments SET status = $2, updated_at = now() WHERE id = $1", appointment_id, status)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE appointments SET status = $2, updated_at = now() WHERE id = $1",
+        appointment_id,
+        status.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
     let appointment = model::fetch(&mut tx, appointment_id).await?;
     tx.commit().await?;
     Ok(Json(appointment))

@@ -49,6 +49,11 @@ pub struct Slot {
 /// A live service of this business with its rules; unknown or withdrawn is a 422 on
 /// `service_id`.
 pub async fn service_rules(tx: &mut Tx, service_id: Uuid) -> ApiResult<ServiceRules> {
+    live_service_rules(tx, service_id).await?.ok_or_else(|| ApiError::validation("service_id", "unknown service"))
+}
+
+/// The rules of a live service of this business; `None` if it is unknown or withdrawn.
+pub async fn live_service_rules(tx: &mut Tx, service_id: Uuid) -> ApiResult<Option<ServiceRules>> {
     let row = sqlx::query!(
         "SELECT b.time_zone, b.min_notice_minutes, b.max_advance_days, b.slot_interval_minutes,
                 s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes
@@ -57,11 +62,11 @@ pub async fn service_rules(tx: &mut Tx, service_id: Uuid) -> ApiResult<ServiceRu
         service_id
     )
     .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| ApiError::validation("service_id", "unknown service"))?;
+    .await?;
+    let Some(row) = row else { return Ok(None) };
     let tz: Tz = row.time_zone.parse().map_err(|_| ApiError::internal("stored time zone does not parse"))?;
     let minutes = |m: i32| Duration::minutes(i64::from(m));
-    Ok(ServiceRules {
+    Ok(Some(ServiceRules {
         tz,
         duration: minutes(row.duration_minutes),
         buffer_before: minutes(row.buffer_before_minutes),
@@ -69,7 +74,7 @@ pub async fn service_rules(tx: &mut Tx, service_id: Uuid) -> ApiResult<ServiceRu
         interval: minutes(row.slot_interval_minutes),
         min_notice: minutes(row.min_notice_minutes),
         max_advance: Duration::days(i64::from(row.max_advance_days)),
-    })
+    }))
 }
 
 /// What to compute slots for.

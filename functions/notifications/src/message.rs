@@ -14,9 +14,11 @@ use uuid::Uuid;
 use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use crate::templates;
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use appointments::model::Status as AppointmentStatus;
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
+use waitlist::model::Status as EntryStatus;
 
 /// A message ready for a channel.
 #[derive(Debug, Clone)]
@@ -82,7 +84,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     let id = id.ok_or_else(|| ApiError::internal("appointment message without an appointment id"))?;
     let mut tx = app.db.tenant_tx(envelope.business_id).await?;
     let row = sqlx::query!(
-        r#"SELECT a.status, a.starts_at, a.ends_at, a.sequence,
+        r#"SELECT a.status AS "status: AppointmentStatus", a.starts_at, a.ends_at, a.sequence,
                   c.name AS customer_name, c.email AS customer_email, c.phone, c.whatsapp_opt_in,
                   s.name AS service_name, st.name AS staff_name,
                   b.name AS business_name, b.time_zone, b.locale, b.whatsapp_enabled
@@ -100,7 +102,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     let Some(row) = row else { return Ok(Prepared::Skip("the appointment no longer exists")) };
 
     let kind = envelope.kind.as_str();
-    let cancelled = row.status == "cancelled";
+    let cancelled = row.status == AppointmentStatus::Cancelled;
     let is_reminder = matches!(kind, REMINDER_2H | REMINDER_DAY_BEFORE);
     if (is_reminder || kind == BOOKED) && cancelled {
         return Ok(Prepared::Skip("the appointment was cancelled"));
@@ -110,7 +112,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
         if sequence != Some(row.sequence.into()) || time_at(p, "starts_at") != Some(row.starts_at) {
             return Ok(Prepared::Skip("the appointment was moved; the reminder for its new time is separate"));
         }
-        if row.status != "confirmed" || row.starts_at <= app.now() {
+        if row.status != AppointmentStatus::Confirmed || row.starts_at <= app.now() {
             return Ok(Prepared::Skip("the appointment is over"));
         }
     }
@@ -160,7 +162,7 @@ async fn waitlist_offer(app: &App, envelope: &Envelope, channel: &str) -> ApiRes
     let entry_id = uuid_at(p, &["entry_id"]).ok_or_else(|| ApiError::internal("offer without an entry id"))?;
     let mut tx = app.db.tenant_tx(envelope.business_id).await?;
     let row = sqlx::query!(
-        r#"SELECT w.status, w.offered_start, w.offer_expires_at,
+        r#"SELECT w.status AS "status: EntryStatus", w.offered_start, w.offer_expires_at,
                   c.name AS customer_name, c.email AS customer_email, c.phone, c.whatsapp_opt_in,
                   s.name AS service_name, b.name AS business_name, b.time_zone, b.locale, b.whatsapp_enabled
            FROM waitlist_entries w
@@ -177,7 +179,7 @@ async fn waitlist_offer(app: &App, envelope: &Envelope, channel: &str) -> ApiRes
     let (Some(start), Some(expires)) = (row.offered_start, row.offer_expires_at) else {
         return Ok(Prepared::Skip("the offer was withdrawn"));
     };
-    if row.status != "offered" || time_at(p, "start") != Some(start) {
+    if row.status != EntryStatus::Offered || time_at(p, "start") != Some(start) {
         return Ok(Prepared::Skip("the offer was claimed, withdrawn or replaced"));
     }
     if expires <= app.now() {

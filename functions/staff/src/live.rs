@@ -22,32 +22,23 @@ pub struct Require {
 /// `require`. Callers choose the answer to "no" (a 404, or a 422 on their field).
 pub async fn is_live(tx: &mut Tx, staff_id: Uuid, require: Require) -> ApiResult<bool> {
     let Require { lock, active, service_id } = require;
-    // FOR UPDATE cannot be a parameter: two spellings of one query.
-    let found = if lock {
-        sqlx::query_scalar!(
-            "SELECT st.id FROM staff st
-             WHERE st.id = $1 AND st.deleted_at IS NULL AND (st.active OR NOT $2)
-               AND ($3::uuid IS NULL OR EXISTS
-                    (SELECT 1 FROM service_staff ss WHERE ss.staff_id = st.id AND ss.service_id = $3))
-             FOR UPDATE",
-            staff_id,
-            active,
-            service_id
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-    } else {
-        sqlx::query_scalar!(
-            "SELECT st.id FROM staff st
-             WHERE st.id = $1 AND st.deleted_at IS NULL AND (st.active OR NOT $2)
-               AND ($3::uuid IS NULL OR EXISTS
-                    (SELECT 1 FROM service_staff ss WHERE ss.staff_id = st.id AND ss.service_id = $3))",
-            staff_id,
-            active,
-            service_id
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-    };
+    if lock {
+        // First, so the check below reads the row as the lock holder sees it (FOR UPDATE
+        // cannot be a parameter of one query).
+        sqlx::query_scalar!("SELECT id FROM staff WHERE id = $1 FOR UPDATE", staff_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    let found = sqlx::query_scalar!(
+        "SELECT st.id FROM staff st
+         WHERE st.id = $1 AND st.deleted_at IS NULL AND (st.active OR NOT $2)
+           AND ($3::uuid IS NULL OR EXISTS
+                (SELECT 1 FROM service_staff ss WHERE ss.staff_id = st.id AND ss.service_id = $3))",
+        staff_id,
+        active,
+        service_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(found.is_some())
 }

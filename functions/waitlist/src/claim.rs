@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use shared::{Access, ApiError, ApiResult, App, Json, Operation, Path};
 
-use appointments::book::{Booked, claim_for, free_staff};
+use appointments::booking::{Booked, OnlineBooking, SlotError, Wanted, claim_online, free_staff};
+
+use crate::model::Status;
 use availability::slots;
 
 pub const OP: Operation = Operation::http(
@@ -30,8 +32,8 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
         .map_err(|_| ApiError::not_found("waitlist offer").with_code("LINK_INVALID"))?;
     let mut tx = app.db.tenant_tx(business_id).await?;
     let entry = sqlx::query!(
-        "SELECT status, service_id, customer_id, offered_start, offered_staff_id, offer_expires_at
-         FROM waitlist_entries WHERE id = $1 FOR UPDATE",
+        r#"SELECT status AS "status: Status", service_id, customer_id, offered_start, offered_staff_id, offer_expires_at
+         FROM waitlist_entries WHERE id = $1 FOR UPDATE"#,
         entry_id
     )
     .fetch_optional(&mut *tx)
@@ -42,18 +44,29 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
     else {
         return Err(ApiError::conflict("NO_OFFER", "there is no offer to claim"));
     };
-    if entry.status != "offered" {
+    if entry.status != Status::Offered {
         return Err(ApiError::conflict("NO_OFFER", format!("this entry is {}", entry.status)));
     }
     if expires <= app.now() {
         return Err(ApiError::new(StatusCode::GONE, "OFFER_EXPIRED", "this offer has expired"));
     }
     let rules = slots::service_rules(&mut tx, entry.service_id).await?;
-    let free = free_staff(&app, &mut tx, &rules, entry.service_id, Some(staff_id), start)
-        .await
-        .map_err(|e| if e.code == "SLOT_UNAVAILABLE" { taken() } else { e })?;
-    let booked =
-        claim_for(&app, &mut tx, business_id, &rules, entry.service_id, &free, start, entry.customer_id).await?;
+    let wanted = Wanted { service_id: entry.service_id, staff_id: Some(staff_id), start };
+    let free = match free_staff(&app, &mut tx, &rules, wanted).await {
+        Ok(free) => free,
+        // No longer offered (notice, hours changed): for the customer, gone all the same.
+        Err(SlotError::Unavailable) => return Err(taken()),
+        Err(e) => return Err(e.into()),
+    };
+    let booking = OnlineBooking {
+        business_id,
+        rules: &rules,
+        service_id: entry.service_id,
+        free: &free,
+        start,
+        customer_id: entry.customer_id,
+    };
+    let booked = claim_online(&app, &mut tx, booking).await?;
     sqlx::query!(
         "UPDATE waitlist_entries SET status = 'booked', appointment_id = $2, updated_at = now() WHERE id = $1",
         entry_id,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use availability::slots;
 use customers::model::{CustomerDetails, find_or_create};
+use staff::live::{Require, is_live};
 
 use crate::model;
 
@@ -56,15 +57,8 @@ async fn handler(
         return Err(ApiError::validation("to", "is in the past"));
     }
     if let Some(staff_id) = req.staff_id {
-        let performs = sqlx::query_scalar!(
-            "SELECT st.id FROM service_staff ss JOIN staff st ON st.id = ss.staff_id
-             WHERE ss.service_id = $1 AND st.id = $2 AND st.deleted_at IS NULL AND st.active",
-            req.service_id,
-            staff_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if performs.is_none() {
+        let bookable = Require { active: true, service_id: Some(req.service_id), ..Require::default() };
+        if !is_live(&mut tx, staff_id, bookable).await? {
             return Err(ApiError::validation("staff_id", "this staff member does not perform the service"));
         }
     }

@@ -7,7 +7,7 @@ use shared::page::{Cursor, Limit, Page, PageParams};
 use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
 use uuid::Uuid;
 
-use crate::model::{self, Entry, Select};
+use crate::model::{self, Entry, Select, Status};
 
 pub const OP: Operation = Operation::http(
     "waitlist",
@@ -19,19 +19,10 @@ pub const OP: Operation = Operation::http(
     || get(handler),
 );
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusFilter {
-    Waiting,
-    Offered,
-    Booked,
-    Removed,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
-    pub status: Option<StatusFilter>,
+    pub status: Option<Status>,
     pub service_id: Option<Uuid>,
     pub cursor: Option<Cursor>,
     pub limit: Option<Limit>,
@@ -39,14 +30,8 @@ pub struct Filter {
 
 async fn handler(auth: Auth, State(app): State<App>, Query(f): Query<Filter>) -> ApiResult<Json<Page<Entry>>> {
     let page = PageParams { cursor: f.cursor, limit: f.limit };
-    let status = f.status.map(|s| match s {
-        StatusFilter::Waiting => "waiting",
-        StatusFilter::Offered => "offered",
-        StatusFilter::Booked => "booked",
-        StatusFilter::Removed => "removed",
-    });
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
-    let which = Select { id: None, status, service_id: f.service_id };
+    let which = Select { id: None, status: f.status, service_id: f.service_id };
     let rows = model::select(&mut tx, &which, &page).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, &page, |e| e.id)))

@@ -4,7 +4,6 @@
 //! (the claim checks the time is still free, so the others get 409 `SLOT_TAKEN`).
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -15,7 +14,7 @@ use shared::outbox::{self, Envelope};
 use shared::{ApiError, ApiResult, App, Operation};
 use uuid::Uuid;
 
-use appointments::book::free_staff;
+use appointments::booking::{SlotError, Wanted, free_staff};
 use appointments::events::{CANCELLED, Payload};
 use availability::slots;
 
@@ -93,20 +92,20 @@ async fn offer(app: &App, business_id: Uuid, c: &Cancelled) -> ApiResult<usize> 
     if first == 0 {
         return Ok(0);
     }
-    let rules = match slots::service_rules(&mut tx, c.service_id).await {
-        Ok(rules) => rules,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0), // the service is gone
-        Err(e) => return Err(e),
+    let Some(rules) = slots::live_service_rules(&mut tx, c.service_id).await? else {
+        tx.commit().await?;
+        return Ok(0); // the service is gone
     };
     // Still bookable online (notice, staff hours, nobody took it meanwhile)?
-    match free_staff(app, &mut tx, &rules, c.service_id, Some(c.staff_id), c.start).await {
+    let wanted = Wanted { service_id: c.service_id, staff_id: Some(c.staff_id), start: c.start };
+    match free_staff(app, &mut tx, &rules, wanted).await {
         Ok(_) => {}
+        Err(SlotError::Failed(e)) => return Err(e),
         // Taken again, or no longer offered (notice, hours): nothing to offer.
-        Err(e) if matches!(e.code, "SLOT_UNAVAILABLE" | "SLOT_TAKEN") => {
+        Err(_) => {
             tx.commit().await?;
             return Ok(0);
         }
-        Err(e) => return Err(e),
     }
     let expires = (now + OFFER_TTL).min(c.start - rules.min_notice);
     if expires <= now {
