@@ -108,6 +108,12 @@ pub struct Queue {
 }
 
 impl Queue {
+    /// A consumer's queue and its dead-letter queue: five receives before a message is
+    /// set aside, six minutes of visibility (above six times a consumer's 60 s timeout).
+    pub const fn new(name: &'static str, dead_letter: &'static str) -> Queue {
+        Queue { name, dead_letter, max_receive_count: 5, visibility_timeout_seconds: 360 }
+    }
+
     /// The environment variable holding the URL of the queue called `name`.
     pub fn url_variable(name: &str) -> String {
         format!("QUEUE_URL_{}", name.to_uppercase().replace('-', "_"))
@@ -529,14 +535,8 @@ mod tests {
 
     use super::*;
 
-    const QUEUE: Queue = Queue {
-        name: "notifications",
-        dead_letter: "notifications-dlq",
-        max_receive_count: 5,
-        visibility_timeout_seconds: 360,
-    };
-    const AUDIT_QUEUE: Queue =
-        Queue { name: "audit", dead_letter: "audit-dlq", max_receive_count: 5, visibility_timeout_seconds: 360 };
+    const QUEUE: Queue = Queue::new("notifications", "notifications-dlq");
+    const AUDIT_QUEUE: Queue = Queue::new("audit", "audit-dlq");
 
     const BOOKED: EventKind = "demo.booked";
     const CANCELLED: EventKind = "demo.cancelled";

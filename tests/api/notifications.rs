@@ -326,6 +326,31 @@ async fn day_before_reminders_land_at_the_local_evening_across_dst_changes() {
 }
 
 #[tokio::test]
+async fn a_cancellation_of_a_withdrawn_service_offers_nothing_and_is_not_retried() {
+    let t = TestApp::spawn_at(NOW).await;
+    let s = salon(&t, "Europe/Berlin", &[MONDAY], "en", false).await;
+    let staff = s.staff[0].clone();
+    let taken = book(&t, &s, "2026-11-30T09:00:00Z", Some(&staff), &unique_email("taken")).await;
+    let body = json!({"service_id": s.service, "from": "2026-11-30", "to": "2026-11-30",
+                      "customer": {"name": "Wanda", "email": unique_email("wait")}});
+    let res = t.post(&format!("/v1/public/businesses/{}/waitlist", s.tenant.slug), None, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    // The owner stops offering the service before the cancellation is looked at.
+    sqlx::query("UPDATE services SET active = false WHERE id = $1::uuid")
+        .bind(&s.service)
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    let res = t.post(&format!("/v1/appointments/{taken}/cancel"), Some(s.tenant.owner.as_str()), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    assert_eq!(t.poll(&waitlist::offer::OP).await, (1, 0), "handled, not failed for a retry");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM waitlist_entries").fetch_one(&t.db.admin).await.unwrap();
+    assert_eq!(status, "waiting");
+}
+
+#[tokio::test]
 async fn a_cancellation_offers_the_time_to_the_waitlist_in_join_order() {
     let t = TestApp::spawn_at(NOW).await;
     let s = salon(&t, "Europe/Berlin", &[MONDAY], "en", false).await;

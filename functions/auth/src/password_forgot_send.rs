@@ -26,12 +26,7 @@ pub const OP: Operation = Operation::sqs(
 
 /// The reset requests `auth-password-forgot` queued, for this function alone (they are
 /// not outbox events: nothing is written before the account is looked up here).
-pub const QUEUE: Queue = Queue {
-    name: "auth-requests",
-    dead_letter: "auth-requests-dlq",
-    max_receive_count: 5,
-    visibility_timeout_seconds: 360,
-};
+pub const QUEUE: Queue = Queue::new("auth-requests", "auth-requests-dlq");
 
 /// Reset emails one account can be sent per hour; more are dropped (the request's
 /// answer never differed), so nobody can flood a mailbox.

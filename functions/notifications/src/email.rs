@@ -38,12 +38,7 @@ pub const OP: Operation =
         .env(&["APP_URL"]);
 
 /// Emails to send: confirmations, changes, reminders, offers, account mail.
-pub const QUEUE: Queue = Queue {
-    name: "notifications-email",
-    dead_letter: "notifications-email-dlq",
-    max_receive_count: 5,
-    visibility_timeout_seconds: 360,
-};
+pub const QUEUE: Queue = Queue::new("notifications-email", "notifications-email-dlq");
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
     async move { deliver::consume(&app, &Ses, event).await }.boxed()

@@ -23,12 +23,7 @@ pub const OP: Operation =
         .env(&["APP_URL"]);
 
 /// WhatsApp template messages about appointments, for customers who opted in.
-pub const QUEUE: Queue = Queue {
-    name: "notifications-whatsapp",
-    dead_letter: "notifications-whatsapp-dlq",
-    max_receive_count: 5,
-    visibility_timeout_seconds: 360,
-};
+pub const QUEUE: Queue = Queue::new("notifications-whatsapp", "notifications-whatsapp-dlq");
 
 fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
     async move { deliver::consume(&app, &CloudApi, event).await }.boxed()

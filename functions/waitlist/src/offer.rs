@@ -31,12 +31,7 @@ pub const OP: Operation = Operation::sqs(
 .publishes(&[OFFERED]);
 
 /// The cancellations this function has still to look at.
-pub const QUEUE: Queue = Queue {
-    name: "waitlist-offer",
-    dead_letter: "waitlist-offer-dlq",
-    max_receive_count: 5,
-    visibility_timeout_seconds: 360,
-};
+pub const QUEUE: Queue = Queue::new("waitlist-offer", "waitlist-offer-dlq");
 
 /// How many waiting customers are offered one freed time at once.
 pub const OFFERS_PER_SLOT: i64 = 3;
