@@ -280,7 +280,7 @@ mod tests {
             id: Uuid::nil(),
             business_id: Uuid::nil(),
             dedup_key: "k".into(),
-            kind: "appointment.booked".into(),
+            kind: "demo.changed".into(),
             payload: serde_json::json!({"notes": "a\u{FFFF}b\u{FFFE}c\u{1}"}),
             created_at: DateTime::<Utc>::MIN_UTC,
         };
