@@ -85,10 +85,6 @@ impl Routes {
         self.0.keys().cloned().collect()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The routes the CDK app gave this function (`EVENT_ROUTES`, JSON); none if unset.
     pub fn from_env() -> Routes {
         let Ok(json) = std::env::var("EVENT_ROUTES") else { return Routes::default() };
