@@ -179,6 +179,32 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// An operation with the defaults every kind starts from: 256 MB, the application's
+    /// database secret, nothing published or subscribed.
+    const fn new(
+        domain: &'static str,
+        name: &'static str,
+        summary: &'static str,
+        handler: Handler,
+        timeout_seconds: u32,
+    ) -> Operation {
+        Operation {
+            name,
+            domain,
+            summary,
+            handler,
+            timeout_seconds,
+            memory_mb: 256,
+            permissions: &[DATABASE_SECRET],
+            extra_environment: &[],
+            publishes: &[],
+            subscribes: &[],
+            relays: false,
+            redrives: false,
+            cross_tenant: false,
+        }
+    }
+
     pub const fn http(
         domain: &'static str,
         name: &'static str,
@@ -188,21 +214,7 @@ impl Operation {
         summary: &'static str,
         route: fn() -> MethodRouter<App>,
     ) -> Operation {
-        Operation {
-            name,
-            domain,
-            summary,
-            handler: Handler::Http { method, path, access, route },
-            timeout_seconds: 10,
-            memory_mb: 256,
-            permissions: &[DATABASE_SECRET],
-            extra_environment: &[],
-            publishes: &[],
-            subscribes: &[],
-            relays: false,
-            redrives: false,
-            cross_tenant: false,
-        }
+        Operation::new(domain, name, summary, Handler::Http { method, path, access, route }, 10)
     }
 
     pub const fn authorizer(
@@ -211,21 +223,7 @@ impl Operation {
         summary: &'static str,
         f: AuthorizerFn,
     ) -> Operation {
-        Operation {
-            name,
-            domain,
-            summary,
-            handler: Handler::Authorizer(f),
-            timeout_seconds: 5,
-            memory_mb: 256,
-            permissions: &[DATABASE_SECRET, JWT_SECRET],
-            extra_environment: &[],
-            publishes: &[],
-            subscribes: &[],
-            relays: false,
-            redrives: false,
-            cross_tenant: false,
-        }
+        Operation::new(domain, name, summary, Handler::Authorizer(f), 5).permissions(&[DATABASE_SECRET, JWT_SECRET])
     }
 
     pub const fn sqs(
@@ -235,21 +233,7 @@ impl Operation {
         summary: &'static str,
         run: SqsFn,
     ) -> Operation {
-        Operation {
-            name,
-            domain,
-            summary,
-            handler: Handler::Sqs { queue, batch_size: 10, run },
-            timeout_seconds: 60,
-            memory_mb: 256,
-            permissions: &[DATABASE_SECRET],
-            extra_environment: &[],
-            publishes: &[],
-            subscribes: &[],
-            relays: false,
-            redrives: false,
-            cross_tenant: false,
-        }
+        Operation::new(domain, name, summary, Handler::Sqs { queue, batch_size: 10, run }, 60)
     }
 
     pub const fn schedule(
@@ -259,21 +243,7 @@ impl Operation {
         summary: &'static str,
         run: ScheduleFn,
     ) -> Operation {
-        Operation {
-            name,
-            domain,
-            summary,
-            handler: Handler::Schedule { expression, run },
-            timeout_seconds: 120,
-            memory_mb: 256,
-            permissions: &[DATABASE_SECRET],
-            extra_environment: &[],
-            publishes: &[],
-            subscribes: &[],
-            relays: false,
-            redrives: false,
-            cross_tenant: false,
-        }
+        Operation::new(domain, name, summary, Handler::Schedule { expression, run }, 120)
     }
 
     pub const fn memory(mut self, mb: u32) -> Operation {
