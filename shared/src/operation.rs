@@ -66,11 +66,25 @@ impl Serialize for Access {
     }
 }
 
-/// The operation a request was routed to, as its handler's extractors see it.
+/// The operation a request was routed to, as its handler's extractors see it (and, on
+/// the response, the publishing layer: it sends only the kinds the operation declares).
 #[derive(Debug, Clone, Copy)]
 pub struct Routed {
     pub name: &'static str,
     pub access: Access,
+    pub publishes: &'static [EventKind],
+}
+
+impl Routed {
+    /// Middleware: hand the route's [`Routed`] on to the layers outside the router.
+    async fn onto_response(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+        let routed = req.extensions().get::<Routed>().copied();
+        let mut response = next.run(req).await;
+        if let Some(routed) = routed {
+            response.extensions_mut().insert(routed);
+        }
+        response
+    }
 }
 
 /// An AWS permission an operation needs, on a resource named symbolically; the CDK app
@@ -347,7 +361,11 @@ impl Operation {
     pub fn method_router(&self) -> Option<(&'static str, Access, MethodRouter<App>)> {
         match self.handler {
             Handler::Http { path, access, route, .. } => {
-                Some((path, access, route().layer(axum::Extension(Routed { name: self.name, access }))))
+                let routed = Routed { name: self.name, access, publishes: self.publishes };
+                let route = route()
+                    .layer::<_, std::convert::Infallible>(axum::middleware::from_fn(Routed::onto_response))
+                    .layer::<_, std::convert::Infallible>(axum::Extension(routed));
+                Some((path, access, route))
             }
             _ => None,
         }

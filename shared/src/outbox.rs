@@ -27,8 +27,8 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::events::Event;
-use crate::operation::Queue;
+use crate::events::{Event, EventKind};
+use crate::operation::{Queue, Routed};
 
 /// One outbox row as it travels on a queue.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
@@ -80,10 +80,13 @@ pub async fn publish_layer(State(app): State<App>, req: Request, next: Next) -> 
     let touched = Arc::new(Mutex::new(BTreeSet::new()));
     let response = TOUCHED.scope(touched.clone(), next.run(req)).await;
     let businesses: Vec<Uuid> = touched.lock().map(|t| t.iter().copied().collect()).unwrap_or_default();
+    // Only the kinds the operation declares, as its Lambda could (the local fleet routes
+    // every kind; this keeps a missing declaration from passing unnoticed there).
+    let declared = response.extensions().get::<Routed>().map(|r| r.publishes).unwrap_or_default();
     for business_id in businesses {
         // The change is committed; a slow queue must not turn it into a timeout for the
         // caller (who would retry it), so publishing gets a short budget.
-        match tokio::time::timeout(PUBLISH_BUDGET, publish_business(&app, business_id)).await {
+        match tokio::time::timeout(PUBLISH_BUDGET, publish_business(&app, business_id, declared)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(%business_id, error = %e, "publishing failed; the relay will send it"),
             Err(_) => tracing::warn!(%business_id, "publishing took too long; the relay will send it"),
@@ -92,16 +95,22 @@ pub async fn publish_layer(State(app): State<App>, req: Request, next: Next) -> 
     response
 }
 
-/// Publish the unpublished rows of one business (inside its tenant scope), of the kinds
-/// this function routes; the relay sends the others.
-pub async fn publish_business(app: &App, business_id: Uuid) -> Result<usize, ApiError> {
+/// Publish the unpublished rows of one business (inside its tenant scope) of the kinds
+/// the publisher declares (`Operation::publishes`) and this function routes; the relay
+/// sends the others.
+pub async fn publish_business(app: &App, business_id: Uuid, declared: &[EventKind]) -> Result<usize, ApiError> {
+    let routed = app.config.event_routes.kinds();
+    let kinds: Vec<&str> = declared.iter().copied().filter(|k| routed.iter().any(|r| r == k)).collect();
+    if kinds.is_empty() {
+        return Ok(0);
+    }
     let mut tx = app.db.tenant_tx(business_id).await?;
     let rows: Vec<Envelope> = sqlx::query_as(
         "SELECT id, business_id, dedup_key, kind, payload, created_at FROM outbox
          WHERE published_at IS NULL AND kind = ANY ($1)
          ORDER BY created_at, id LIMIT 100 FOR UPDATE SKIP LOCKED",
     )
-    .bind(app.config.event_routes.kinds())
+    .bind(&kinds)
     .fetch_all(&mut *tx)
     .await?;
     let sent = send(app, &rows).await?;

@@ -559,3 +559,64 @@ async fn account_mail_carries_its_link_and_the_outbox_forgets_the_token() {
     let res = t.post("/v1/auth/email/verify", None, json!({"token": token})).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
 }
+
+/// Demo operations for the test below: the same handler, once declaring what it writes.
+mod declared {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use shared::{Access, ApiResult, App, Operation, Path, outbox};
+    use uuid::Uuid;
+
+    use auth::events::{EMAIL_VERIFY, EmailVerify};
+
+    pub const DECLARES: Operation =
+        Operation::http("demo", "demo-declares", "POST", "/demo/{business_id}/{email}", Access::Public, "Push", || {
+            post(push)
+        })
+        .publishes(&[EMAIL_VERIFY]);
+    pub const FORGETS: Operation =
+        Operation::http("demo", "demo-forgets", "POST", "/demo/{business_id}/{email}", Access::Public, "Push", || {
+            post(push)
+        });
+
+    async fn push(State(app): State<App>, Path((business_id, email)): Path<(Uuid, String)>) -> ApiResult<StatusCode> {
+        let mut tx = app.db.tenant_tx(business_id).await?;
+        let mail = EmailVerify {
+            email,
+            name: "Ada".into(),
+            token: "t".into(),
+            user_id: Uuid::nil(),
+            token_id: Uuid::now_v7(),
+        };
+        outbox::push(&mut tx, business_id, &mail).await?;
+        tx.commit().await?;
+        Ok(StatusCode::NO_CONTENT)
+    }
+}
+
+#[tokio::test]
+async fn a_request_publishes_only_the_kinds_its_operation_declares() {
+    use tower::ServiceExt;
+
+    let t = TestApp::spawn().await;
+    let tenant = t.tenant("Declared").await;
+    for (op, sent) in [(&declared::DECLARES, true), (&declared::FORGETS, false)] {
+        let email = unique_email(op.name);
+        let router = shared::lambda::router(op, t.app.clone());
+        let request = axum::http::Request::post(format!("/demo/{}/{email}", tenant.business_id))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = router.oneshot(request).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", op.name);
+        let published: bool =
+            sqlx::query_scalar("SELECT published_at IS NOT NULL FROM outbox WHERE payload->>'email' = $1")
+                .bind(&email)
+                .fetch_one(&t.db.admin)
+                .await
+                .unwrap();
+        assert_eq!(published, sent, "{}: published at once only if declared", op.name);
+    }
+    // What an operation forgot to declare is not lost: the relay sends it.
+    assert_eq!(outbox::relay(&t.app).await.unwrap(), 1);
+}

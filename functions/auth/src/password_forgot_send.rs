@@ -52,7 +52,7 @@ async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
     if let Some(business_id) = queue_reset_email(app, &wanted.email).await? {
         // The token and the message are committed: a failure to publish now is the
         // relay's to repair.
-        if let Err(e) = outbox::publish_business(app, business_id).await {
+        if let Err(e) = outbox::publish_business(app, business_id, OP.publishes).await {
             tracing::warn!(error = %e, "publishing the reset email failed; the relay will send it");
         }
     }

@@ -63,7 +63,7 @@ async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
     if offered > 0 {
         tracing::info!(appointment_id = %cancelled.id, offered, "offered a freed time to the waitlist");
         // The offers are committed: a failure to publish now is the relay's to repair.
-        if let Err(e) = outbox::publish_business(app, envelope.business_id).await {
+        if let Err(e) = outbox::publish_business(app, envelope.business_id, OP.publishes).await {
             tracing::warn!(error = %e, "publishing the offers failed; the relay will send them");
         }
     }

@@ -212,7 +212,7 @@ mod tests {
         let (mut parts, ()) = http::Request::new(()).into_parts();
         attach_context(&mut parts.extensions, &staff);
         if let Some(access) = access {
-            parts.extensions.insert(Routed { name: "demo", access });
+            parts.extensions.insert(Routed { name: "demo", access, publishes: &[] });
         }
         parts
     }
