@@ -9,6 +9,7 @@ mod accounts;
 mod appointments;
 mod auth;
 mod availability;
+mod billing;
 mod business;
 mod clock;
 mod customers;

@@ -28,6 +28,7 @@ pub fn operations() -> Vec<&'static Operation> {
         waitlist::OPERATIONS,
         notifications::OPERATIONS,
         housekeeping::OPERATIONS,
+        billing::OPERATIONS,
     ]
     .concat()
 }

@@ -1,0 +1,7 @@
+//! Billing: the plans a business can subscribe to through Stripe, and what each allows.
+
+pub mod plans_list;
+
+use shared::Operation;
+
+pub const OPERATIONS: &[&Operation] = &[&plans_list::OP];
