@@ -1,6 +1,7 @@
 //! Billing: the plans a business can subscribe to through Stripe, and what each allows.
 
 pub mod plans_list;
+pub mod signature;
 
 use shared::Operation;
 
