@@ -80,10 +80,20 @@ impl Config {
             google_jwks_url: var("GOOGLE_JWKS_URL")
                 .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
             apple_jwks_url: var("APPLE_JWKS_URL").unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
-            event_routes: Routes::from_env(),
-            fleet_queues: QueueNames::from_env(),
+            event_routes: json("EVENT_ROUTES"),
+            fleet_queues: json("FLEET_QUEUES"),
         }
     }
+}
+
+/// A value `functions.json` hands the function as JSON; unset or unreadable, the default
+/// (no routes: the relay publishes this function's events; no queues to redrive).
+fn json<T: serde::de::DeserializeOwned + Default>(name: &str) -> T {
+    let Some(text) = var(name) else { return T::default() };
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::error!(variable = name, error = %e, "not the JSON functions.json states; ignored");
+        T::default()
+    })
 }
 
 fn var(name: &str) -> Option<String> {

@@ -79,20 +79,6 @@ impl Routes {
         all.dedup();
         all
     }
-
-    /// The kinds this table routes.
-    pub fn kinds(&self) -> Vec<String> {
-        self.0.keys().cloned().collect()
-    }
-
-    /// The routes the CDK app gave this function (`EVENT_ROUTES`, JSON); none if unset.
-    pub fn from_env() -> Routes {
-        let Ok(json) = std::env::var("EVENT_ROUTES") else { return Routes::default() };
-        serde_json::from_str(&json).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "EVENT_ROUTES is not a routing table; the relay will publish this function's events");
-            Routes::default()
-        })
-    }
 }
 
 /// Every queue the operations consume, each once, by name.

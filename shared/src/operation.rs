@@ -327,13 +327,7 @@ impl Operation {
                 all.push(Grant::queue(SEND, queue.name));
             }
         }
-        let mut unique: Vec<Grant> = Vec::with_capacity(all.len());
-        for grant in all {
-            if !unique.contains(&grant) {
-                unique.push(grant);
-            }
-        }
-        unique
+        first_of_each(all)
     }
 
     /// Values the manifest hands the function as they are: its routing table, the fleet's
@@ -408,10 +402,19 @@ impl Operation {
         }
         env.extend(self.environment_values(fleet).keys().cloned());
         env.extend(self.extra_environment.iter().map(|e| e.to_string()));
-        let mut seen = std::collections::BTreeSet::new();
-        env.retain(|e| seen.insert(e.clone()));
-        env
+        first_of_each(env)
     }
+}
+
+/// The items in order, each kept where it first appears.
+fn first_of_each<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut unique: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    unique
 }
 
 /// A permission as the manifest states it: an [`AwsPermission`], or one on a queue the
@@ -449,15 +452,6 @@ pub struct QueueNames {
 impl QueueNames {
     fn of(q: &Queue) -> QueueNames {
         QueueNames { name: q.name.to_owned(), dead_letter: q.dead_letter.to_owned() }
-    }
-
-    /// The queues the CDK app gave the redrive (`FLEET_QUEUES`, JSON); none if unset.
-    pub fn from_env() -> Vec<QueueNames> {
-        let Ok(json) = std::env::var("FLEET_QUEUES") else { return Vec::new() };
-        serde_json::from_str(&json).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "FLEET_QUEUES is not a list of queues");
-            Vec::new()
-        })
     }
 
     /// Every queue the operations consume.

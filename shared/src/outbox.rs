@@ -99,8 +99,8 @@ pub async fn publish_layer(State(app): State<App>, req: Request, next: Next) -> 
 /// the publisher declares (`Operation::publishes`) and this function routes; the relay
 /// sends the others.
 pub async fn publish_business(app: &App, business_id: Uuid, declared: &[EventKind]) -> Result<usize, ApiError> {
-    let routed = app.config.event_routes.kinds();
-    let kinds: Vec<&str> = declared.iter().copied().filter(|k| routed.iter().any(|r| r == k)).collect();
+    let routes = &app.config.event_routes;
+    let kinds: Vec<&str> = declared.iter().copied().filter(|k| routes.queues(k).is_some()).collect();
     if kinds.is_empty() {
         return Ok(0);
     }
@@ -160,7 +160,8 @@ pub struct Sent {
     pub accepted: Vec<Uuid>,
     /// Refused as malformed by some queue: no retry will help.
     pub refused_for_good: Vec<(Uuid, String)>,
-    /// Of a kind this function has no route for: not sent.
+    /// Of a kind this function has no route for: not sent (only the relay, which routes
+    /// every declared kind, is handed such rows).
     pub unrouted: Vec<(Uuid, String)>,
 }
 
@@ -186,21 +187,19 @@ pub async fn send(app: &App, rows: &[Envelope]) -> Result<Sent, ApiError> {
                 sent.accepted.push(r.id)
             }
             Some(_) => {}
-            None => {
-                tracing::warn!(outbox_id = %r.id, kind = r.kind, "no route for this kind here; the relay sends it");
-                sent.unrouted.push((r.id, format!("no queue takes {}", r.kind)));
-            }
+            None => sent.unrouted.push((r.id, format!("no operation declares {}", r.kind))),
         }
     }
     Ok(sent)
 }
 
-/// Rows SQS will never take: kept, with the reason, out of the publishers' way. `sql` marks
+/// Rows no retry will send (SQS refused them as malformed, or no operation declares their
+/// kind): kept, with the reason, out of the publishers' way. `sql` marks
 /// one row (`$1` id, `$2` reason, `$3` now) in the caller's scope: the tenant's, or the
 /// relay's cross-tenant function.
 async fn set_aside(tx: &mut Tx, sql: &str, rows: &[(Uuid, String)], now: DateTime<Utc>) -> Result<(), ApiError> {
     for (id, reason) in rows {
-        tracing::error!(outbox_id = %id, reason, "SQS refused an outbox row for good; set aside");
+        tracing::error!(outbox_id = %id, reason, "an outbox row cannot be sent; set aside");
         sqlx::query(sql).bind(id).bind(reason).bind(now).execute(&mut **tx).await?;
     }
     Ok(())

@@ -560,6 +560,30 @@ async fn account_mail_carries_its_link_and_the_outbox_forgets_the_token() {
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
 }
 
+#[tokio::test]
+async fn the_relay_sets_aside_a_kind_no_operation_declares() {
+    let t = TestApp::spawn().await;
+    let tenant = t.tenant("Undeclared").await;
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO outbox (id, business_id, dedup_key, kind, payload) VALUES ($1, $2, 'gone:1', 'gone.away', '{}')",
+    )
+    .bind(id)
+    .bind(tenant.business_id)
+    .execute(&t.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(outbox::relay(&t.app).await.unwrap(), 0, "nothing to send it to");
+    let (published, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT published_at IS NOT NULL, publish_error FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap();
+    assert!(published, "out of the relay's way");
+    assert_eq!(reason.as_deref(), Some("no operation declares gone.away"));
+}
+
 /// Demo operations for the test below: the same handler, once declaring what it writes.
 mod declared {
     use axum::extract::State;
