@@ -37,3 +37,7 @@ INSERT INTO outbox (id, business_id, dedup_key, kind, payload)
 VALUES ('01900000-0000-7000-8000-0000000000b9', '01900000-0000-7000-8000-00000000000a', 'appointment:01900000-0000-7000-8000-0000000000b1:booked', 'appointment.booked', '{"appointment": {"id": "01900000-0000-7000-8000-0000000000b1"}}');
 -- The owner operates the platform too (the admin routes).
 INSERT INTO platform_admins (user_id) VALUES ('01900000-0000-7000-8000-0000000000a1');
+-- On Pro and paid up, as a customer of the test's Stripe stand-in, whose prices the plans name.
+UPDATE plans SET stripe_price_id = 'price_kairos_' || id || '_monthly' WHERE id <> 'free';
+INSERT INTO billing_accounts (business_id, stripe_customer_id, subscription_id, plan_id, status, synced_at)
+    VALUES ('01900000-0000-7000-8000-00000000000a', '{{stripe_customer}}', '{{stripe_subscription}}', 'pro', 'active', '{{now}}');

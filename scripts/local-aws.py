@@ -45,6 +45,15 @@ try:
 except sm.exceptions.ResourceNotFoundException:
     sm.create_secret(Name=whatsapp_id, SecretString=json.dumps({"access_token": "local-token", "phone_number_id": "100000000000001"}))
 
+# Stripe: the local fleet serves a stateful stand-in of the API (tests/stripe-fake), whose
+# only key is this one; it signs the webhooks it sends the fleet with this secret.
+stripe_id = os.environ.get("STRIPE_SECRET_ID", "kairos/stripe")
+try:
+    sm.describe_secret(SecretId=stripe_id)
+except sm.exceptions.ResourceNotFoundException:
+    sm.create_secret(Name=stripe_id, SecretString=json.dumps(
+        {"api_key": "sk_test_kairos_fake", "webhook_secrets": ["whsec_kairos_local"]}))
+
 ses = session.client("sesv2", **kw)
 sender = os.environ.get("SES_FROM_ADDRESS", "bookings@kairos.local")
 existing = [i["IdentityName"] for i in ses.list_email_identities().get("EmailIdentities", [])]

@@ -76,7 +76,13 @@ async fn error(State(rt): State<Runtime>, body: String) -> StatusCode {
 
 /// Run one binary on one event; returns what it posted back. `database` is the variable
 /// and URL of its login, as the CDK app gives it (the jobs login for cross-tenant workers).
-async fn invoke(name: &str, event: String, database: (&str, &str), jwt_secret_id: &str) -> (String, Value) {
+async fn invoke(
+    name: &str,
+    event: String,
+    database: (&str, &str),
+    jwt_secret_id: &str,
+    stripe: &Stripe,
+) -> (String, Value) {
     let (tx, mut rx) = mpsc::channel(4);
     let rt = Runtime { event: Arc::new(Mutex::new(Some(event))), answers: tx };
     let api = Router::new()
@@ -100,6 +106,8 @@ async fn invoke(name: &str, event: String, database: (&str, &str), jwt_secret_id
         .env(database.0, database.1)
         .env("JWT_SECRET_ID", jwt_secret_id)
         .env("QUEUE_NAME_PREFIX", QUEUE_PREFIX)
+        .env("STRIPE_API_BASE", stripe.fake.base_url())
+        .env("STRIPE_SECRET_ID", &stripe.secret_id)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -109,6 +117,48 @@ async fn invoke(name: &str, event: String, database: (&str, &str), jwt_secret_id
     let _ = child.kill().await;
     server.abort();
     answer.unwrap_or_else(|_| panic!("{name} did not answer within 60 s")).expect("an answer")
+}
+
+/// The Stripe stand-in the billing binaries call, with the fixture business's customer
+/// and its subscription.
+struct Stripe {
+    fake: stripe_fake::Fake,
+    secret_id: String,
+    customer: String,
+    subscription: String,
+}
+
+impl Stripe {
+    /// A customer who went through Checkout for Pro (the real requests, through the
+    /// fake's API), as the seed's billing account says.
+    async fn start() -> Stripe {
+        let fake = stripe_fake::Fake::start().await;
+        let secret_id = e2e::ensure_stripe_secret(fake.api_key()).await;
+        let client = reqwest::Client::new();
+        let post = |path: &str, form: &[(&str, &str)]| {
+            client.post(format!("{}v1/{path}", fake.base_url())).bearer_auth(fake.api_key()).form(form).send()
+        };
+        let customer: Value =
+            post("customers", &[("email", "owner@fixture.test")]).await.unwrap().json().await.unwrap();
+        let customer = customer["id"].as_str().expect("customer id").to_owned();
+        let session: Value = post(
+            "checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("customer", &customer),
+                ("line_items[0][price]", "price_kairos_pro_monthly"),
+                ("line_items[0][quantity]", "1"),
+                ("success_url", "https://app.kairos.test/billing"),
+            ],
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let subscription = fake.complete_checkout(session["id"].as_str().expect("session id"), true).await;
+        Stripe { fake, secret_id, customer, subscription }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,6 +180,7 @@ async fn every_binary_answers_its_fixture() {
         session_id: None,
     };
     let token = keys.issue(&owner, Duration::from_secs(600), chrono::Utc::now()).expect("token");
+    let stripe = Stripe::start().await;
 
     // A Tuesday two to three weeks ahead (Berlin): inside the default booking window and
     // the staff member's hours, outside the cancellation notice.
@@ -154,6 +205,8 @@ async fn every_binary_answers_its_fixture() {
         ("{{appointment_start}}", rfc(at(14 * 60))),
         ("{{appointment_end}}", rfc(at(14 * 60 + 30))),
         ("{{offer_start}}", rfc(at(15 * 60))),
+        ("{{stripe_customer}}", stripe.customer.clone()),
+        ("{{stripe_subscription}}", stripe.subscription.clone()),
     ];
     let fill = |text: &str| placeholders.iter().fold(text.to_owned(), |t, (k, v)| t.replace(k, v));
     let seed = fill(&seed);
@@ -169,12 +222,24 @@ async fn every_binary_answers_its_fixture() {
             .await
             .expect("password");
 
+        if op.name == "billing-checkout-create" {
+            // A business whose subscription ended: it may check out again.
+            sqlx::query("UPDATE billing_accounts SET status = 'canceled'").execute(&db.admin).await.expect("ended");
+        }
         let fixture =
             std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");
-        let event = fill(&fixture);
+        let mut event = fill(&fixture);
+        if op.name == "billing-webhook" {
+            // Signed now, as Stripe signs: over the exact body.
+            let parsed: Value = serde_json::from_str(&event).expect("fixture json");
+            let body = parsed["body"].as_str().expect("body");
+            let header =
+                billing::signature::header(e2e::STRIPE_WEBHOOK_SECRET, chrono::Utc::now().timestamp(), body.as_bytes());
+            event = event.replace("{{stripe_signature}}", &header);
+        }
         let database =
             if op.cross_tenant { ("JOBS_DATABASE_URL", db.jobs_url()) } else { ("DATABASE_URL", db.app_url()) };
-        let (kind, answer) = invoke(op.name, event, (database.0, &database.1), &jwt_secret_id).await;
+        let (kind, answer) = invoke(op.name, event, (database.0, &database.1), &jwt_secret_id, &stripe).await;
 
         let ok = match op.http_route() {
             Some((method, _, _)) => {
@@ -190,6 +255,8 @@ async fn every_binary_answers_its_fixture() {
                     "appointments-manage-cancel",
                     "appointments-manage-reschedule",
                     "notifications-dlq-redrive",
+                    "billing-subscription-cancel",
+                    "billing-webhook",
                 ];
                 // Answers that are neither "created" nor "done, here it is".
                 let other = [

@@ -77,6 +77,7 @@ export function buildKairos(app: App, options: KairosOptions = {}): KairosStacks
       databaseHost: database.proxy.endpoint,
       jwtSecret: storage.jwtSecret,
       whatsappSecret: messaging.whatsappSecret,
+      stripeSecret: messaging.stripeSecret,
       queues: messaging.queues,
       emailIdentityArn: messaging.emailIdentityArn,
       configurationSetArn: messaging.configurationSetArn,

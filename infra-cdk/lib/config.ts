@@ -33,6 +33,8 @@ export interface EnvConfig {
   emailDomain: string;
   sesFromAddress: string;
   whatsappApiBase: string;
+  /** The Stripe API's base URL (`STRIPE_API_BASE`): https, ending in `/`. */
+  stripeApiBase: string;
   /** Empty means the feature is not configured in this environment. */
   googleClientId: string;
   appleClientId: string;
@@ -67,7 +69,7 @@ function validate(c: EnvConfig): void {
   };
   const required: (keyof EnvConfig)[] = [
     'region', 'availabilityZones', 'vpcCidr', 'appUrl', 'corsAllowedOrigin', 'emailDomain', 'sesFromAddress',
-    'whatsappApiBase', 'googleClientId', 'appleClientId', 'logLevel', 'logRetentionDays', 'database',
+    'whatsappApiBase', 'stripeApiBase', 'googleClientId', 'appleClientId', 'logLevel', 'logRetentionDays', 'database',
     'authorizerCacheSeconds', 'alarmEmail',
   ];
   for (const key of required) if (c[key] === undefined) fail(`${key} is missing`);
@@ -75,6 +77,10 @@ function validate(c: EnvConfig): void {
   if (!c.availabilityZones.every((az) => az.startsWith(c.region))) fail(`availability zones must be in ${c.region}`);
   if (c.corsAllowedOrigin === '*' || !/^https?:\/\/[^/]+$/.test(c.corsAllowedOrigin)) {
     fail('corsAllowedOrigin must be one origin (scheme://host[:port]), not a wildcard');
+  }
+  // The functions join Stripe's paths onto this base, so it ends in a slash.
+  if (typeof c.stripeApiBase !== 'string' || !/^https:\/\/[^/\s]+\/(\S*\/)?$/.test(c.stripeApiBase)) {
+    fail('stripeApiBase must be an https:// URL ending in /');
   }
   if (!c.sesFromAddress.endsWith(`@${c.emailDomain}`)) fail('sesFromAddress must be an address of emailDomain');
   if (c.authorizerCacheSeconds < 0 || c.authorizerCacheSeconds > 3600) fail('authorizerCacheSeconds must be 0..3600');

@@ -21,6 +21,8 @@ export interface FleetResources {
   databaseHost: string;
   jwtSecret: secretsmanager.ISecret;
   whatsappSecret: secretsmanager.ISecret;
+  /** The Stripe API key and webhook signing secrets (`secret:stripe`). */
+  stripeSecret: secretsmanager.ISecret;
   /** By manifest name, dead-letter queues included. */
   queues: Map<string, sqs.IQueue>;
   emailIdentityArn: string;
@@ -30,9 +32,10 @@ export interface FleetResources {
 
 /**
  * Environment names whose presence means the function calls a third party on the internet:
- * the WhatsApp Cloud API, and Google's and Apple's signing keys (JWKS) for ID tokens.
+ * the WhatsApp Cloud API, the Stripe API, and Google's and Apple's signing keys (JWKS) for
+ * ID tokens.
  */
-const INTERNET_ENVIRONMENT = ['WHATSAPP_API_BASE', 'GOOGLE_CLIENT_ID', 'APPLE_CLIENT_ID'];
+const INTERNET_ENVIRONMENT = ['WHATSAPP_API_BASE', 'STRIPE_API_BASE', 'GOOGLE_CLIENT_ID', 'APPLE_CLIENT_ID'];
 
 export function needsInternet(f: FunctionSpec): boolean {
   return f.environment.some((name) => INTERNET_ENVIRONMENT.includes(name));
@@ -62,6 +65,9 @@ export function permissionResources(fleet: FleetResources, p: Permission, functi
     case 'secret:whatsapp':
       servicePrefix('secretsmanager:');
       return [fleet.whatsappSecret.secretArn];
+    case 'secret:stripe':
+      servicePrefix('secretsmanager:');
+      return [fleet.stripeSecret.secretArn];
     case 'ses:identity':
       servicePrefix('ses:');
       return [fleet.emailIdentityArn, fleet.configurationSetArn];
@@ -91,6 +97,8 @@ export function environmentFor(config: EnvConfig, fleet: FleetResources, f: Func
     SES_CONFIGURATION_SET: fleet.configurationSetName,
     WHATSAPP_SECRET_ID: fleet.whatsappSecret.secretArn,
     WHATSAPP_API_BASE: config.whatsappApiBase,
+    STRIPE_SECRET_ID: fleet.stripeSecret.secretArn,
+    STRIPE_API_BASE: config.stripeApiBase,
     APP_URL: config.appUrl,
     GOOGLE_CLIENT_ID: config.googleClientId,
     APPLE_CLIENT_ID: config.appleClientId,

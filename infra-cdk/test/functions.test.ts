@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { BASELINE_ACTIONS } from '../lib/fleet';
 import { byDomain, FunctionSpec, loadManifest, queueUrlVariable } from '../lib/manifest';
 import { constructId } from '../lib/names';
-import { FULL_FIXTURE, synth, Synth } from './helpers';
+import { acknowledgements, FULL_FIXTURE, synth, Synth } from './helpers';
 
 const SQS_CONSUME_ACTIONS = [
   'sqs:ReceiveMessage',
@@ -22,6 +22,7 @@ function expectedResourceFragments(resource: string): string[] {
   if (resource === 'secret:database-jobs') return ['JobsSecretAttachment'];
   if (resource === 'secret:jwt-signing-keys') return ['JwtSigningKeys'];
   if (resource === 'secret:whatsapp') return ['WhatsappToken'];
+  if (resource === 'secret:stripe') return ['StripeKeys'];
   if (resource === 'ses:identity') return ['identity/dev.kairos.example', 'configuration-set/kairos-dev-email'];
   if (resource.startsWith('queue:')) return [`${constructId(resource.slice(6))}Queue`];
   throw new Error(`no expectation for ${resource}`);
@@ -214,7 +215,7 @@ describe('functions from a fixture with every trigger kind, queue and permission
     assert.equal(email.APP_URL, 'https://dev.kairos.example');
     const whatsapp = fns.get('kairos-dev-notifications-whatsapp-send');
     assert.equal(whatsapp.Environment.Variables.WHATSAPP_API_BASE, 'https://graph.facebook.com/v21.0');
-    // The one function calling a third party runs in the subnets with a NAT route.
+    // A function calling a third party runs in the subnets with a NAT route; the others do not.
     assert.ok(JSON.stringify(whatsapp.VpcConfig.SubnetIds).includes('egress'));
     assert.ok(!JSON.stringify(fns.get('kairos-dev-staff-get').VpcConfig.SubnetIds).includes('egress'));
   });
@@ -229,7 +230,7 @@ describe('functions from a fixture with every trigger kind, queue and permission
         .map((st) => JSON.stringify(st.Resource));
     const proxyEndpoint = /Proxy[0-9A-F]*Endpoint/;
     const jobs = s.manifest.functions.filter((f) => f.permissions.some((p) => p.resource === 'secret:database-jobs'));
-    assert.deepEqual(jobs.map((f) => f.name).sort(), ['housekeeping', 'outbox-relay']);
+    assert.deepEqual(jobs.map((f) => f.name).sort(), ['billing-trial-check', 'housekeeping', 'outbox-relay']);
     for (const spec of jobs) {
       const name = `kairos-dev-${spec.name}`;
       const reads = secretReads(name);
@@ -246,5 +247,88 @@ describe('functions from a fixture with every trigger kind, queue and permission
     assert.ok(JSON.stringify(app.props.Environment.Variables.DATABASE_SECRET_ID).includes('AppSecretAttachment'));
     assert.match(JSON.stringify(app.props.Environment.Variables.DATABASE_HOST), proxyEndpoint);
     assert.equal(app.props.Environment.Variables.JOBS_DATABASE_SECRET_ID, undefined);
+  });
+});
+
+describe('billing functions from the fixture (Stripe)', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const billing = s.manifest.functions.filter((f) => f.domain === 'billing');
+  const usesStripe = (f: FunctionSpec) => f.permissions.some((p) => p.resource === 'secret:stripe');
+
+  it('route the Stripe webhook without the authorizer and the other billing routes through it', () => {
+    const routes = new Map(s.resources('AWS::ApiGatewayV2::Route', s.stacks.api).map((r) => [r.props.RouteKey, r]));
+    const webhook = routes.get('POST /v1/webhooks/stripe');
+    assert.ok(webhook, 'the webhook route exists');
+    assert.equal(webhook.props.AuthorizationType, 'NONE');
+    assert.equal(webhook.props.AuthorizerId, undefined);
+    // The open route is acknowledged as such, with the reason it is safe.
+    const acks = acknowledgements(s.stacks.api).filter((a) => a.path.endsWith('/BillingWebhookRoute') && a.id.endsWith('APIG4'));
+    assert.equal(acks.length, 1);
+    assert.match(acks[0].reason, /Stripe signature/);
+
+    for (const key of [
+      'POST /v1/billing/checkout',
+      'POST /v1/billing/portal',
+      'POST /v1/billing/subscription/cancel',
+      'GET /v1/billing/subscription',
+    ]) {
+      const route = routes.get(key);
+      assert.ok(route, `route ${key}`);
+      assert.equal(route.props.AuthorizationType, 'CUSTOM', key);
+      // The nested stack receives the authorizer's id as a parameter.
+      assert.match(JSON.stringify(route.props.AuthorizerId), /Authorizer/, `${key} uses the authorizer`);
+    }
+  });
+
+  it('grant the Stripe secret only to the functions whose entry asks for it', () => {
+    const functions = functionsAndPolicies(s);
+    const readsStripe = (name: string) =>
+      functions
+        .get(name)!
+        .statements.filter((st) => JSON.stringify(st.Resource).includes('StripeKeys'))
+        .map((st) => actionsOf(st));
+    const expected = [
+      'billing-checkout-create',
+      'billing-portal-create',
+      'billing-subscription-cancel',
+      'billing-sync',
+      'billing-webhook',
+    ];
+    assert.deepEqual(s.manifest.functions.filter(usesStripe).map((f) => f.name).sort(), expected);
+    for (const spec of s.manifest.functions) {
+      const name = `kairos-dev-${spec.name}`;
+      const grants = readsStripe(name);
+      if (usesStripe(spec)) {
+        assert.deepEqual(grants, [['secretsmanager:GetSecretValue']], `${name} reads the Stripe secret, and only reads it`);
+      } else {
+        assert.deepEqual(grants, [], `${name} may not touch the Stripe secret`);
+      }
+    }
+  });
+
+  it('set STRIPE_SECRET_ID and STRIPE_API_BASE, and run the Stripe callers in the egress subnets', () => {
+    const fns = new Map(s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [f.props.FunctionName, f.props]));
+    for (const spec of billing) {
+      const fn = fns.get(`kairos-dev-${spec.name}`);
+      const env = fn.Environment.Variables;
+      const subnets = JSON.stringify(fn.VpcConfig.SubnetIds);
+      if (usesStripe(spec)) {
+        assert.equal(env.STRIPE_API_BASE, 'https://api.stripe.com/', `${spec.name} STRIPE_API_BASE`);
+        assert.ok(JSON.stringify(env.STRIPE_SECRET_ID).includes('StripeKeys'), `${spec.name} STRIPE_SECRET_ID is the secret's ARN`);
+        assert.ok(subnets.includes('egress'), `${spec.name} reaches Stripe through the NAT`);
+      } else {
+        assert.equal(env.STRIPE_API_BASE, undefined, spec.name);
+        assert.equal(env.STRIPE_SECRET_ID, undefined, spec.name);
+        assert.ok(!subnets.includes('egress'), `${spec.name} stays in the isolated subnets`);
+      }
+    }
+    assert.equal(fns.get('kairos-dev-billing-checkout-create').Environment.Variables.APP_URL, 'https://dev.kairos.example');
+    assert.equal(fns.get('kairos-dev-billing-subscription-cancel').Environment.Variables.APP_URL, undefined);
+    // The webhook and the subscription read send their syncs to the billing-sync queue.
+    for (const name of ['billing-webhook', 'billing-subscription-get']) {
+      const env = fns.get(`kairos-dev-${name}`).Environment.Variables;
+      assert.ok(JSON.stringify(env.QUEUE_URL_BILLING_SYNC).includes('BillingSyncQueue'), `${name} QUEUE_URL_BILLING_SYNC`);
+      assert.equal(env.EVENT_ROUTES, '{"billing.sync":["billing-sync"]}');
+    }
   });
 });

@@ -8,6 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildKairos } from '../lib/app';
 import { LambdaCode } from '../lib/code';
+import { envConfigFromContext } from '../lib/config';
 import { needsInternet } from '../lib/fleet';
 import { loadManifest, parseManifest } from '../lib/manifest';
 import { enableNag } from '../lib/nag';
@@ -32,6 +33,28 @@ describe('Messaging', () => {
       assert.equal(dlq.props.FifoQueue, true);
       assert.equal(dlq.props.MessageRetentionPeriod, 14 * 24 * 3600);
     }
+  });
+
+  it('creates the billing-sync queue and its dead-letter queue, both FIFO', () => {
+    const queue = byName.get('kairos-dev-billing-sync.fifo');
+    const dlq = byName.get('kairos-dev-billing-sync-dlq.fifo');
+    assert.ok(queue, 'the billing-sync queue');
+    assert.ok(dlq, 'the billing-sync dead-letter queue');
+    assert.equal(queue.props.FifoQueue, true);
+    assert.equal(dlq.props.FifoQueue, true);
+    assert.equal(queue.props.VisibilityTimeout, 360);
+    assert.deepEqual(queue.props.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlq.logicalId, 'Arn'] }, maxReceiveCount: 5 });
+    assert.ok(s.stacks.messaging.deadLetterQueueNames.includes('billing-sync-dlq'), 'its depth is alarmed on');
+  });
+
+  it('creates the Stripe secret next to the WhatsApp one, kept when the stack goes', () => {
+    const secrets = s.resources('AWS::SecretsManager::Secret', s.stacks.messaging);
+    const stripe = secrets.find((x) => x.props.Name === 'kairos/dev/stripe');
+    assert.ok(stripe, 'kairos/dev/stripe');
+    assert.ok(stripe.logicalId.startsWith('StripeKeys'));
+    assert.equal(stripe.resource.DeletionPolicy, 'Retain');
+    assert.match(stripe.props.Description, /api_key.*webhook_secrets/);
+    assert.ok(secrets.some((x) => x.props.Name === 'kairos/dev/whatsapp'));
   });
 
   it('encrypts every queue and refuses requests without TLS', () => {
@@ -208,6 +231,29 @@ describe('Environments', () => {
     assert.equal(prod.stacks.compute.stackName, 'Kairos-prod-Compute');
   });
 
+  it('point every environment at the Stripe API', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      const app = new App({ context: { ...CDK_CONTEXT, 'kairos:env': env } });
+      assert.equal(envConfigFromContext(app.node).stripeApiBase, 'https://api.stripe.com/', env);
+    }
+  });
+
+  it('refuse a stripeApiBase that is missing, not https or without the trailing slash', () => {
+    const withStripeApiBase = (value: string | undefined) => () => {
+      const environments = structuredClone(CDK_CONTEXT['kairos:environments']);
+      if (value === undefined) delete environments.dev.stripeApiBase;
+      else environments.dev.stripeApiBase = value;
+      const app = new App({ context: { ...CDK_CONTEXT, 'kairos:env': 'dev', 'kairos:environments': environments } });
+      return envConfigFromContext(app.node);
+    };
+    assert.throws(withStripeApiBase(undefined), /stripeApiBase is missing/);
+    for (const bad of ['http://api.stripe.com/', 'https://api.stripe.com', 'https://api.stripe.com/v1', 'api.stripe.com/', 'https:///']) {
+      assert.throws(withStripeApiBase(bad), /stripeApiBase must be an https:\/\/ URL ending in \//, bad);
+    }
+    // A fake's base (a path under a host, ending in /) is fine.
+    assert.equal(withStripeApiBase('https://stripe-fake.internal:12111/api/')().stripeApiBase, 'https://stripe-fake.internal:12111/api/');
+  });
+
   it('dev: single-AZ, no deletion protection', () => {
     const dev = synth();
     dev.template(dev.stacks.database).hasResourceProperties('AWS::RDS::DBInstance', {
@@ -257,8 +303,8 @@ describe('the manifest is a closed vocabulary', () => {
     assert.throws(synthOf(m), /must all be secretsmanager:\*/);
   });
   it('refuses an unknown environment variable', () => {
-    const m = variant((m) => m.functions[2].environment.push('STRIPE_SECRET_ID'));
-    assert.throws(synthOf(m), /unknown environment variable STRIPE_SECRET_ID/);
+    const m = variant((m) => m.functions[2].environment.push('SLACK_WEBHOOK_URL'));
+    assert.throws(synthOf(m), /unknown environment variable SLACK_WEBHOOK_URL/);
   });
   it('refuses an environment value the function does not name', () => {
     const m = variant((m) => (m.functions[2].environment_values = { EVENT_ROUTES: '{}' }));

@@ -1,6 +1,6 @@
 //! The state every handler receives: built once per cold start, cloned per request.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -19,8 +19,9 @@ pub struct App {
     jobs: Option<Db>,
     pub config: Arc<Config>,
     signing_keys: Arc<OnceCell<SigningKeys>>,
-    /// A fixed "now" for tests; the system clock otherwise.
-    fixed_now: Option<DateTime<Utc>>,
+    /// A stopped clock for tests (shared by the clones, moved by [`App::set_now`]); the
+    /// system clock otherwise.
+    fixed_now: Option<Arc<Mutex<DateTime<Utc>>>>,
 }
 
 impl App {
@@ -61,14 +62,25 @@ impl App {
 
     /// This app with the clock stopped at `now` (tests).
     pub fn with_now(mut self, now: DateTime<Utc>) -> App {
-        self.fixed_now = Some(now);
+        self.fixed_now = Some(Arc::new(Mutex::new(now)));
         self
+    }
+
+    /// Move a stopped clock (tests: a trial ends, a grace period runs out), for every
+    /// clone of this app. A running clock stays as it is.
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        if let Some(clock) = &self.fixed_now {
+            *clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
+        }
     }
 
     /// The one clock every rule reads.
     #[allow(clippy::disallowed_methods)] // the one place that reads the system clock
     pub fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        match &self.fixed_now {
+            Some(clock) => *clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+            None => Utc::now(),
+        }
     }
 
     /// The JWT keys, read from Secrets Manager on first use in this process. Only the

@@ -43,6 +43,13 @@ pub struct Config {
     /// Where the providers publish their signing keys; tests point these at a local fake.
     pub google_jwks_url: String,
     pub apple_jwks_url: String,
+    /// The Stripe API's base URL, ending in `/` (`STRIPE_API_BASE`; tests and the local
+    /// fleet point it at the Stripe fake).
+    pub stripe_api_base: String,
+    /// Secrets Manager id of `{"api_key": ..., "webhook_secrets": [...]}`.
+    pub stripe_secret_id: String,
+    /// The web app (`APP_URL`): where Checkout and the portal send the owner back.
+    pub app_url: String,
     /// Where this function's events go (`EVENT_ROUTES`, from `functions.json`; the local
     /// fleet and the tests route every kind).
     pub event_routes: Routes,
@@ -80,6 +87,9 @@ impl Config {
             google_jwks_url: var("GOOGLE_JWKS_URL")
                 .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
             apple_jwks_url: var("APPLE_JWKS_URL").unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
+            stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".into()),
+            stripe_secret_id: var("STRIPE_SECRET_ID").unwrap_or_else(|| "kairos/stripe".into()),
+            app_url: var("APP_URL").unwrap_or_else(|| "http://localhost:5173".into()).trim_end_matches('/').to_owned(),
             event_routes: json("EVENT_ROUTES"),
             fleet_queues: json("FLEET_QUEUES"),
         }

@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod operation;
 pub mod outbox;
 pub mod page;
+pub mod plan;
 pub mod request_id;
 pub mod secrets;
 pub mod telemetry;

@@ -395,6 +395,7 @@ impl Operation {
                 "secret:database-jobs" => env.extend(["JOBS_DATABASE_SECRET_ID".into(), "DATABASE_HOST".into()]),
                 "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
                 "secret:whatsapp" => env.extend(["WHATSAPP_SECRET_ID".into(), "WHATSAPP_API_BASE".into()]),
+                "secret:stripe" => env.extend(["STRIPE_SECRET_ID".into(), "STRIPE_API_BASE".into()]),
                 "ses:identity" => env.extend(["SES_FROM_ADDRESS".into(), "SES_CONFIGURATION_SET".into()]),
                 queue if queue.starts_with("queue:") => env.push(Queue::url_variable(&queue["queue:".len()..])),
                 _ => {}

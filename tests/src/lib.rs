@@ -151,7 +151,14 @@ pub struct TestApp {
     pub router: Router,
     /// This test's WhatsApp Cloud API stand-in.
     pub whatsapp: local::whatsapp_fake::Fake,
+    /// This test's Stripe (stateful; its webhooks reach the fleet after [`TestApp::stripe_webhooks`]).
+    pub stripe: stripe_fake::Fake,
 }
+
+/// The signing secret of the fleet's Stripe webhook endpoint in the tests.
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_kairos_test_current";
+/// The secret before the current one, still accepted while it is rolled.
+pub const STRIPE_WEBHOOK_SECRET_OLD: &str = "whsec_kairos_test_previous";
 
 #[derive(Debug)]
 pub struct Res {
@@ -197,6 +204,11 @@ impl TestApp {
         TestApp::build(Some(now.parse().expect("an RFC 3339 instant")), |_| {}).await
     }
 
+    /// The fleet with its clock stopped at `now` and some configuration of the test's own.
+    pub async fn spawn_at_with(now: &str, configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(Some(now.parse().expect("an RFC 3339 instant")), configure).await
+    }
+
     /// The fleet with some configuration of the test's own (provider addresses, client ids).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         TestApp::build(None, configure).await
@@ -222,6 +234,14 @@ impl TestApp {
         config.whatsapp_api_base = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = whatsapp.router();
         tokio::spawn(async move { axum::serve(listener, fake).await });
+        let stripe = stripe_fake::Fake::start().await;
+        config.stripe_api_base = stripe.base_url();
+        config.stripe_secret_id = ensure_stripe_secret(stripe.api_key()).await;
+        // The plans' prices in this Stripe account (an environment sets its own once).
+        sqlx::query("UPDATE plans SET stripe_price_id = 'price_kairos_' || id || '_monthly' WHERE id <> 'free'")
+            .execute(&db.admin)
+            .await
+            .expect("set the plans' Stripe prices");
         configure(&mut config);
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
@@ -233,7 +253,7 @@ impl TestApp {
             app = app.with_now(now);
         }
         let router = local::router(app.clone());
-        TestApp { db, app, router, whatsapp }
+        TestApp { db, app, router, whatsapp, stripe }
     }
 
     pub async fn call(
@@ -286,8 +306,38 @@ impl TestApp {
         self.call(Method::DELETE, path, token, None, &[]).await
     }
 
-    /// Register a business through the API.
+    /// Register a business through the API, on the Pro plan (so that tests of other things
+    /// never meet a plan limit; billing's own tests start from [`TestApp::unbilled_tenant`]).
     pub async fn tenant(&self, name: &str) -> Tenant {
+        let tenant = self.unbilled_tenant(name).await;
+        self.on_plan(&tenant, "pro").await;
+        tenant
+    }
+
+    /// Put the business on a plan, paid up, as if a sync had read it from Stripe.
+    pub async fn on_plan(&self, tenant: &Tenant, plan: &str) {
+        sqlx::query(
+            "INSERT INTO billing_accounts (business_id, stripe_customer_id, subscription_id, plan_id, status, synced_at)
+             VALUES ($1, 'cus_fixture_' || $1, 'sub_fixture_' || $1, $2, 'active', $3)
+             ON CONFLICT (business_id) DO UPDATE SET plan_id = $2, status = 'active', synced_at = $3",
+        )
+        .bind(tenant.business_id)
+        .bind(plan)
+        .bind(self.app.now())
+        .execute(&self.db.admin)
+        .await
+        .expect("put the business on a plan");
+    }
+
+    /// Have the Stripe fake deliver its webhooks to this fleet (served on a port).
+    pub async fn stripe_webhooks(&self) -> String {
+        let base = self.serve().await;
+        self.stripe.add_endpoint(&format!("{base}/v1/webhooks/stripe"), STRIPE_WEBHOOK_SECRET);
+        base
+    }
+
+    /// Register a business through the API, with no billing account: the Free plan.
+    pub async fn unbilled_tenant(&self, name: &str) -> Tenant {
         let email = format!("owner-{}@example.com", Uuid::new_v4().simple());
         let res = self
             .post(
@@ -420,6 +470,26 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, router).await });
         format!("http://{addr}")
     }
+}
+
+/// The Stripe secret the tests' fleet reads (API key of the fake, the webhook signing
+/// secrets, the current first). Returns its id.
+pub async fn ensure_stripe_secret(api_key: &str) -> String {
+    static DONE: OnceCell<String> = OnceCell::const_new();
+    let api_key = api_key.to_owned();
+    DONE.get_or_init(|| async move {
+        let id = "kairos/test-stripe".to_owned();
+        let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+        let value = json!({"api_key": api_key, "webhook_secrets": [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_OLD]});
+        if secrets.describe_secret().secret_id(&id).send().await.is_err() {
+            let _ = secrets.create_secret().name(&id).secret_string(value.to_string()).send().await;
+        } else {
+            let _ = secrets.put_secret_value().secret_id(&id).secret_string(value.to_string()).send().await;
+        }
+        id
+    })
+    .await
+    .clone()
 }
 
 /// The WhatsApp account secret and the SES sender, as scripts/local-aws.py makes them.

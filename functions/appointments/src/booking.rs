@@ -187,6 +187,8 @@ pub async fn claim(
     staff: &[Uuid],
     new: &NewAppointment,
 ) -> Result<Appointment, SlotError> {
+    // The plan's monthly allowance, counted in this transaction (undone with it).
+    shared::plan::count_booking(tx, business_id, rules.tz, new.scheduled_at).await?;
     let (blocked_from, blocked_until) = rules.blocked(new.start);
     for staff_id in staff {
         sqlx::query!("SAVEPOINT claim").execute(&mut **tx).await?;

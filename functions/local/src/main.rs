@@ -42,9 +42,30 @@ fn admin_url() -> std::result::Result<String, String> {
 }
 
 async fn migrate() -> Result {
-    let version = shared::db::migrate(&admin_url()?).await?;
+    let url = admin_url()?;
+    let version = shared::db::migrate(&url).await?;
+    // The plans' prices in the local Stripe stand-in's catalog (a real environment sets
+    // its own Stripe price ids once; see docs/billing.md).
+    let pool = sqlx::PgPool::connect(&url).await?;
+    sqlx::query("UPDATE plans SET stripe_price_id = 'price_kairos_' || id || '_monthly' WHERE id <> 'free' AND stripe_price_id IS NULL")
+        .execute(&pool)
+        .await?;
     println!("schema at version {version}");
     Ok(())
+}
+
+/// The webhook signing secret of the local fleet's Stripe stand-in (scripts/local-aws.py
+/// puts the same one in the `kairos/stripe` secret).
+const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_kairos_local";
+
+/// The Stripe stand-in on `$STRIPE_FAKE_BIND` (default 127.0.0.1:12111), unless
+/// STRIPE_API_BASE names a Stripe to use instead.
+async fn local_stripe() -> std::result::Result<Option<stripe_fake::Fake>, std::io::Error> {
+    if std::env::var("STRIPE_API_BASE").is_ok() {
+        return Ok(None);
+    }
+    let bind = std::env::var("STRIPE_FAKE_BIND").unwrap_or_else(|_| "127.0.0.1:12111".into());
+    Ok(Some(stripe_fake::Fake::start_on(&bind).await?))
 }
 
 async fn seed() -> Result {
@@ -54,9 +75,20 @@ async fn seed() -> Result {
 }
 
 async fn serve() -> Result {
-    let app = local::app_from_env().await?;
+    let stripe = local_stripe().await?;
+    let app = shared::App::from_env_with(|config| {
+        local::wire(config);
+        if let Some(fake) = &stripe {
+            config.stripe_api_base = fake.base_url();
+        }
+    })
+    .await?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&bind).await?;
+    if let Some(fake) = &stripe {
+        fake.add_endpoint(&format!("http://{bind}/v1/webhooks/stripe"), LOCAL_STRIPE_WEBHOOK_SECRET);
+        tracing::info!("Stripe stand-in on {} (checkout pages included)", fake.base_url());
+    }
     let routes = local::operations().iter().filter(|o| o.http_route().is_some()).count();
     tracing::info!("serving {routes} routes on http://{bind}");
     // SQS consumers and schedules, as Lambda's event sources and EventBridge would run them.

@@ -55,6 +55,18 @@ pub async fn demo(app: App) -> Result<String, String> {
 
     let business_id: uuid::Uuid =
         reg["business"]["id"].as_str().and_then(|s| s.parse().ok()).ok_or("no business id")?;
+    // The demo shows every feature: it is on Pro, as if a checkout had been paid.
+    let mut tx = app.db.tenant_tx(business_id).await.map_err(|e| e.detail)?;
+    sqlx::query(
+        "INSERT INTO billing_accounts (business_id, stripe_customer_id, subscription_id, plan_id, status, synced_at)
+         VALUES ($1, 'cus_demo', 'sub_demo', 'pro', 'active', $2)",
+    )
+    .bind(business_id)
+    .bind(app.now())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
     let location = expect(
         "location",
         call(

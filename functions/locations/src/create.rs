@@ -1,12 +1,14 @@
 //! Add a location. Honours `Idempotency-Key`.
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use shared::idempotency::Create;
+use shared::plan::Limit;
 use shared::types::{Country, Name, Phone};
-use shared::{Access, ApiResult, Operation, Permission};
+use shared::{Access, ApiResult, App, Operation, Permission};
 use uuid::Uuid;
 
 use crate::model::{self, Amenity};
@@ -41,7 +43,11 @@ pub struct CreateLocation {
     pub amenities: Vec<Amenity>,
 }
 
-async fn handler(Create { business_id, request: req, mut tx, claim }: Create<CreateLocation>) -> ApiResult<Response> {
+async fn handler(
+    State(app): State<App>,
+    Create { business_id, request: req, mut tx, claim }: Create<CreateLocation>,
+) -> ApiResult<Response> {
+    shared::plan::check_count(&mut tx, business_id, app.now(), Limit::Locations).await?;
     let id = Uuid::now_v7();
     let text = |v: &Option<Name>| v.as_ref().map(|n| n.as_ref().to_owned()).unwrap_or_default();
     sqlx::query!(

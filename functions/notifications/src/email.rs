@@ -18,6 +18,7 @@ use crate::message::Rendered;
 use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
+use billing::events::TRIAL_ENDING;
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
 
@@ -33,6 +34,7 @@ pub const OP: Operation =
             EMAIL_VERIFY,
             PASSWORD_RESET,
             INVITATION,
+            TRIAL_ENDING,
         ])
         .permissions(&[DATABASE_SECRET, JWT_SECRET, SES_SEND])
         .env(&["APP_URL"]);

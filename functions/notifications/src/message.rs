@@ -16,6 +16,7 @@ use crate::templates;
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 use appointments::model::Status as AppointmentStatus;
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
+use billing::events::TRIAL_ENDING;
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
 use waitlist::model::Status as EntryStatus;
@@ -68,12 +69,17 @@ struct AppointmentFacts {
 }
 
 pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult<Prepared> {
+    if channel == "whatsapp" && !whatsapp_included(app, envelope.business_id).await? {
+        return Ok(Prepared::Skip("the business's plan does not include WhatsApp"));
+    }
     match envelope.kind.as_str() {
         BOOKED | CANCELLED | RESCHEDULED | REMINDER_2H | REMINDER_DAY_BEFORE => {
             appointment(app, envelope, channel).await
         }
         OFFERED => waitlist_offer(app, envelope, channel).await,
-        EMAIL_VERIFY | PASSWORD_RESET | INVITATION if channel == "email" => account_mail(app, envelope).await,
+        EMAIL_VERIFY | PASSWORD_RESET | INVITATION | TRIAL_ENDING if channel == "email" => {
+            account_mail(app, envelope).await
+        }
         _ => Ok(Prepared::Skip("no message for this channel")),
     }
 }
@@ -215,15 +221,16 @@ async fn account_mail(_app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
         return Ok(Prepared::Skip("no address in the message"));
     };
     let token = p.get("token").and_then(Value::as_str).unwrap_or_default();
-    let path = match envelope.kind.as_str() {
-        PASSWORD_RESET => "reset-password",
-        EMAIL_VERIFY => "verify-email",
-        INVITATION => "accept-invitation",
+    let link = match envelope.kind.as_str() {
+        PASSWORD_RESET => format!("{}/reset-password?token={token}", app_url()),
+        EMAIL_VERIFY => format!("{}/verify-email?token={token}", app_url()),
+        INVITATION => format!("{}/accept-invitation?token={token}", app_url()),
+        TRIAL_ENDING => format!("{}/billing", app_url()),
         _ => return Ok(Prepared::Skip("unknown message kind")),
     };
     let mut facts = p.clone();
     if let Some(map) = facts.as_object_mut() {
-        map.insert("link".into(), format!("{}/{path}?token={token}", app_url()).into());
+        map.insert("link".into(), link.into());
         map.remove("token");
     }
     render(&envelope.kind, email.to_owned(), None, "email", &facts, "en", None)
@@ -252,6 +259,15 @@ fn render(
         ics,
         whatsapp,
     }))
+}
+
+/// Whether the plan in force includes WhatsApp messages (checked at send time: a
+/// downgrade stops the next message).
+async fn whatsapp_included(app: &App, business_id: Uuid) -> ApiResult<bool> {
+    let mut tx = app.db.tenant_tx(business_id).await?;
+    let included = shared::plan::entitlements(&mut tx, business_id, app.now()).await?.whatsapp;
+    tx.commit().await?;
+    Ok(included)
 }
 
 /// The web app the links in messages open.

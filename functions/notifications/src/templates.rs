@@ -27,6 +27,7 @@ const FILES: &[(&str, &str)] = &[
     ("en/auth.password_reset", include_str!("../templates/en/auth.password_reset.j2")),
     ("en/auth.email_verify", include_str!("../templates/en/auth.email_verify.j2")),
     ("en/staff.invitation", include_str!("../templates/en/staff.invitation.j2")),
+    ("en/billing.trial_ending", include_str!("../templates/en/billing.trial_ending.j2")),
     ("de/appointment.booked", include_str!("../templates/de/appointment.booked.j2")),
     ("de/appointment.cancelled", include_str!("../templates/de/appointment.cancelled.j2")),
     ("de/appointment.rescheduled", include_str!("../templates/de/appointment.rescheduled.j2")),

@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use shared::idempotency::Create;
+use shared::plan::Limit;
 use shared::types::{Email, Name, Phone, Text};
 use shared::{Access, ApiResult, App, Operation, Permission};
 use uuid::Uuid;
@@ -44,6 +45,7 @@ async fn handler(
     Create { business_id, request: req, mut tx, claim }: Create<CreateStaff>,
 ) -> ApiResult<Response> {
     model::check_location(&mut tx, req.location_id).await?;
+    shared::plan::check_count(&mut tx, business_id, app.now(), Limit::Staff).await?;
     let id = Uuid::now_v7();
     sqlx::query!(
         // A login of this business with the same address (an owner or manager who also

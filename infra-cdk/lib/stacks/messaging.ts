@@ -1,5 +1,6 @@
 // Messaging: the queues functions.json lists (each with its dead-letter queue), the alarm
-// topic, the SES identity and configuration set, and the WhatsApp token secret.
+// topic, the SES identity and configuration set, and the third parties' secrets (the
+// WhatsApp token, the Stripe keys).
 
 import { Aws, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -36,6 +37,7 @@ export class MessagingStack extends Stack {
   readonly emailIdentityArn: string;
   readonly configurationSetArn: string;
   readonly whatsappSecret: secretsmanager.Secret;
+  readonly stripeSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
@@ -93,6 +95,24 @@ export class MessagingStack extends Stack {
     });
     acknowledge(this.whatsappSecret, {
       SMG4: 'A token issued in Meta\'s console; it is rotated there and pasted in, Secrets Manager cannot rotate it.',
+    });
+
+    // Created with a placeholder value; operators replace it with
+    // {"api_key": "rk_...", "webhook_secrets": ["whsec_..."]}: the restricted API key, and the
+    // signing secret of the webhook endpoint (/v1/webhooks/stripe). While that secret is
+    // rolled, both the new and the old one are listed: Stripe signs with both until the old
+    // one expires.
+    this.stripeSecret = new secretsmanager.Secret(this, 'StripeKeys', {
+      secretName: `kairos/${config.name}/stripe`,
+      description:
+        'Stripe restricted API key and webhook signing secrets: {"api_key","webhook_secrets":[...]} ' +
+        '(set the value after the first deploy)',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.stripeSecret, {
+      SMG4:
+        'A restricted key and webhook signing secrets issued in the Stripe Dashboard; they are rolled there and ' +
+        'pasted in, Secrets Manager cannot rotate them.',
     });
   }
 

@@ -64,6 +64,8 @@ pub enum Permission {
     ViewWaitlist,
     ManageWaitlist,
     ViewNotifications,
+    /// The SaaS subscription: checkout, the customer portal, cancelling.
+    ManageBilling,
 }
 
 use Role::{Manager, Owner, Staff};
@@ -88,6 +90,7 @@ pub const MATRIX: &[(Permission, &[Role])] = &[
     (Permission::ViewWaitlist, &[Owner, Manager, Staff]),
     (Permission::ManageWaitlist, &[Owner, Manager, Staff]),
     (Permission::ViewNotifications, &[Owner, Manager]),
+    (Permission::ManageBilling, &[Owner]),
 ];
 
 impl Permission {

@@ -1,0 +1,68 @@
+//! billing-sync: converge on Stripe. Whatever asked (a webhook event of any type, in any
+//! order, the owner back from Checkout), the answer is the same: read the customer's
+//! subscriptions from Stripe now and write the current one. An old event arriving late
+//! re-reads today's state, so it cannot roll anything back; a repeated one writes the same
+//! row again. Stripe unreachable: the message fails and SQS retries it.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use shared::lambda::FifoBatch;
+use shared::operation::{DATABASE_SECRET, Queue};
+use shared::outbox::Envelope;
+use shared::{ApiError, ApiResult, App, Operation};
+use stripe_billing::subscription::{ListSubscription, ListSubscriptionStatus};
+use uuid::Uuid;
+
+use crate::account::{self, State};
+use crate::events::{SYNC, Sync};
+use crate::stripe::{self, STRIPE_SECRET};
+
+pub const OP: Operation = Operation::sqs(
+    "billing",
+    "billing-sync",
+    &QUEUE,
+    "Read a customer's subscription from Stripe and keep it",
+    consume,
+)
+.subscribes(&[SYNC])
+.permissions(&[DATABASE_SECRET, STRIPE_SECRET]);
+
+/// Customers whose subscription changed at Stripe, in order per business.
+pub const QUEUE: Queue = Queue::new("billing-sync", "billing-sync-dlq");
+
+fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
+    async move { FifoBatch::in_order(&event.records, |record| handle(&app, record)).await }.boxed()
+}
+
+async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
+    let envelope: Envelope =
+        serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)?;
+    if envelope.kind != SYNC {
+        return Ok(());
+    }
+    let sync: Sync = serde_json::from_value(envelope.payload).map_err(ApiError::internal)?;
+    let state = sync_customer(app, envelope.business_id, &sync.customer).await?;
+    tracing::info!(business_id = %envelope.business_id, cause = sync.cause, ?state, "billing synced");
+    Ok(())
+}
+
+/// Read the customer's subscriptions from Stripe and write the current one (none: nothing
+/// to write). Returns what was written.
+pub async fn sync_customer(app: &App, business_id: Uuid, customer: &str) -> ApiResult<Option<State>> {
+    let read_at = app.now();
+    let client = stripe::client(app).await?;
+    let list = ListSubscription::new()
+        .customer(customer)
+        .status(ListSubscriptionStatus::All)
+        .limit(20)
+        .send(&client)
+        .await
+        .map_err(|e| stripe::failure("list the subscriptions", e))?;
+    let Some(current) = account::current(&list.data) else { return Ok(None) };
+    let state = State::of(current);
+    let mut tx = app.db.tenant_tx(business_id).await?;
+    let written = account::write(&mut tx, business_id, &state, read_at).await?;
+    tx.commit().await?;
+    Ok(written.then_some(state))
+}
