@@ -6,6 +6,10 @@
 -- never matters. `synced_at` is the application's time of that read; a write from an
 -- older read than the one already here changes nothing.
 
+-- How long a failed payment keeps the plan before the Free plan's limits apply.
+ALTER TABLE plans ADD COLUMN past_due_grace_days integer NOT NULL DEFAULT 7
+    CHECK (past_due_grace_days BETWEEN 0 AND 60);
+
 CREATE TABLE billing_accounts (
     business_id uuid PRIMARY KEY REFERENCES businesses (id),
     stripe_customer_id text NOT NULL UNIQUE,
@@ -49,6 +53,13 @@ CREATE TABLE billing_usage (
 );
 SELECT make_tenant_table('billing_usage');
 
+-- What a request may not do to its own business's billing rows, whatever goes wrong in a
+-- handler: delete them, or rewrite a taken event or a month's count other than upward.
+REVOKE DELETE ON billing_accounts, billing_usage, stripe_events FROM kairos_app;
+REVOKE UPDATE ON stripe_events FROM kairos_app;
+REVOKE UPDATE ON billing_usage FROM kairos_app;
+GRANT UPDATE (bookings) ON billing_usage TO kairos_app;
+
 -- The webhook knows the Stripe customer, not the business: the one lookup across tenants,
 -- answering the least it can.
 GRANT SELECT (business_id, stripe_customer_id) ON billing_accounts TO kairos_lookup;
@@ -68,28 +79,29 @@ CREATE POLICY worker_trials ON users FOR SELECT TO kairos_worker USING (true);
 GRANT SELECT (id, name) ON businesses TO kairos_worker;
 GRANT SELECT ON plans TO kairos_worker;
 
--- Queue the owner's trial notices due at p_now: one when the trial ends within three days
--- (local days of the business), one on its last day, each once per trial (the outbox's
--- dedup key). Then end, as Stripe does, the trials that are over without a payment method:
--- their status becomes canceled (the Free plan's limits; nothing is deleted) until the
--- next sync says otherwise. Returns how many notices were queued and trials ended.
+-- Queue the owner's trial notices due at p_now, for trials without a payment method that
+-- are not being cancelled anyway: one when the trial ends within three days, and one in
+-- its last 24 hours (a daily run sees every trial once in that window, whatever the hour
+-- it ends), each once per trial (the outbox's dedup key). Then end, as Stripe does, the
+-- trials that are over without a payment method: their status becomes canceled (the Free
+-- plan's limits; nothing is deleted) until a sync reads Stripe again. Returns how many
+-- notices were queued and trials ended.
 CREATE FUNCTION billing_trial_check(p_now timestamptz, p_limit integer)
 RETURNS TABLE (notices integer, ended integer)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
-    WITH trials AS (
+    WITH due AS (
         SELECT a.business_id, a.subscription_id, a.trial_end, b.name AS business_name, p.name AS plan_name,
+               (a.trial_end AT TIME ZONE b.time_zone)::date AS ends_on,
                (a.trial_end AT TIME ZONE b.time_zone)::date - (p_now AT TIME ZONE b.time_zone)::date AS days_left,
-               (a.trial_end AT TIME ZONE b.time_zone)::date AS ends_on
+               CASE WHEN a.trial_end <= p_now + interval '1 day' THEN 'last' ELSE 'soon' END AS notice
         FROM billing_accounts a
         JOIN businesses b ON b.id = a.business_id
         JOIN plans p ON p.id = a.plan_id
-        WHERE a.status = 'trialing' AND a.trial_end > p_now AND a.trial_end <= p_now + interval '4 days'
+        WHERE a.status = 'trialing' AND NOT a.has_payment_method AND NOT a.cancel_at_period_end
+          AND a.trial_end > p_now AND a.trial_end <= p_now + interval '3 days'
         ORDER BY a.trial_end
         LIMIT p_limit
-    ), due AS (
-        SELECT t.*, CASE WHEN t.days_left = 0 THEN 'today' ELSE 'soon' END AS notice
-        FROM trials t WHERE t.days_left BETWEEN 0 AND 3
     ), queued AS (
         INSERT INTO outbox (id, business_id, dedup_key, kind, payload)
         SELECT gen_random_uuid(), d.business_id,
@@ -97,7 +109,7 @@ AS $$
                'billing.trial_ending',
                jsonb_build_object('email', o.email, 'name', o.name, 'business_name', d.business_name,
                                   'plan_name', d.plan_name, 'ends_on', d.ends_on, 'days_left', d.days_left,
-                                  'trial_end', d.trial_end)
+                                  'notice', d.notice, 'trial_end', d.trial_end)
         FROM due d
         JOIN LATERAL (SELECT u.email, u.name FROM users u
                       WHERE u.business_id = d.business_id AND u.role = 'owner'

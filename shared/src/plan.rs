@@ -1,12 +1,12 @@
 //! What a business's plan allows, from the subscription state billing last read from
 //! Stripe, and the checks the operations that create limited things make.
 //!
-//! `trialing` and `active` give the plan's limits; `past_due` gives them for a grace
-//! period (`BILLING_GRACE_DAYS`, default 7) from when payment first failed; anything else
+//! `trialing` and `active` give the plan's limits; `past_due` gives them for the plan's
+//! grace period (`plans.past_due_grace_days`, 7 days) from when payment failed; anything else
 //! (canceled, unpaid, a trial over without a payment method, no subscription at all) gives
 //! the Free plan's. A downgrade only stops new things: nothing that exists is deleted.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
@@ -77,26 +77,21 @@ impl Limit {
     }
 }
 
-/// How long a failed payment keeps the plan (`BILLING_GRACE_DAYS`).
-pub fn grace() -> Duration {
-    let days = std::env::var("BILLING_GRACE_DAYS").ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(7);
-    Duration::days(days.clamp(0, 60))
-}
-
 /// The plan in force for the business (inside its tenant transaction) at `now`.
 pub async fn entitlements(tx: &mut Tx, business_id: Uuid, now: DateTime<Utc>) -> Result<Entitlements, ApiError> {
-    let grace = grace();
     let row: Row = sqlx::query_as(
         "WITH account AS (
-             SELECT a.plan_id, a.status, a.past_due_since,
+             SELECT a.plan_id, a.status,
+                    a.past_due_since + make_interval(days => sp.past_due_grace_days) AS grace_ends_at,
                     CASE WHEN a.status = 'active' THEN true
                          WHEN a.status = 'trialing' THEN a.trial_end > $2 OR a.has_payment_method
-                         WHEN a.status = 'past_due' THEN a.past_due_since + $3 > $2
+                         WHEN a.status = 'past_due' THEN a.past_due_since + make_interval(days => sp.past_due_grace_days) > $2
                          ELSE false END AS in_force
-             FROM billing_accounts a WHERE a.business_id = $1
+             FROM billing_accounts a LEFT JOIN plans sp ON sp.id = a.plan_id
+             WHERE a.business_id = $1
          )
          SELECT p.id, p.name, p.max_staff, p.max_locations, p.max_monthly_bookings, p.whatsapp,
-                p.max_monthly_campaign_emails, a.plan_id AS subscribed, a.status, a.past_due_since,
+                p.max_monthly_campaign_emails, a.plan_id AS subscribed, a.status, a.grace_ends_at,
                 coalesce(a.in_force, false) AS in_force
          FROM (SELECT 1) one
          LEFT JOIN account a ON true
@@ -104,13 +99,12 @@ pub async fn entitlements(tx: &mut Tx, business_id: Uuid, now: DateTime<Utc>) ->
     )
     .bind(business_id)
     .bind(now)
-    .bind(grace)
     .fetch_one(&mut **tx)
     .await?;
     let past_due = row.status.as_deref() == Some("past_due");
     let billing = Standing {
         plan_id: row.id.clone(),
-        grace_ends_at: row.past_due_since.filter(|_| past_due).map(|since| since + grace),
+        grace_ends_at: row.grace_ends_at.filter(|_| past_due),
         downgraded: row.subscribed.as_deref().is_some_and(|p| p != FREE) && !row.in_force,
         status: row.status,
     };
@@ -140,13 +134,17 @@ struct Row {
     max_monthly_campaign_emails: Option<i32>,
     subscribed: Option<String>,
     status: Option<String>,
-    past_due_since: Option<DateTime<Utc>>,
+    grace_ends_at: Option<DateTime<Utc>>,
     in_force: bool,
 }
 
 /// 402 `PLAN_LIMIT`, naming the limit and the plan.
 pub fn limit_reached(limit: Limit, e: &Entitlements) -> ApiError {
     let detail = match limit.of(e) {
+        // Said to whoever books, a customer as often as staff.
+        Some(n) if limit == Limit::MonthlyBookings => {
+            format!("the business has taken the {n} bookings its {} plan allows this month", e.plan_name)
+        }
         Some(0) | None => format!("the {} plan does not include {}; upgrade to use it", e.plan_name, limit.name()),
         Some(n) => format!("the {} plan allows {n} {}; upgrade for more", e.plan_name, limit.name().replace('_', " ")),
     };

@@ -278,13 +278,24 @@ async fn a_failed_payment_gives_a_grace_period_then_the_free_plan_and_keeps_the_
     for n in 0..3 {
         assert_eq!(add_staff(&t, &tenant, n).await.status, StatusCode::CREATED);
     }
+    let trial_end: DateTime<Utc> = subscription(&t, &tenant).await["trial_end"].as_str().unwrap().parse().unwrap();
     t.stripe.fail_next_payment(&sub).await;
-    advance(&t, Duration::days(15)).await; // the trial ends; the card is declined
+    // The trial ends and the card is declined; Stripe's events reach us two days late.
+    t.stripe.hold_deliveries();
+    advance(&t, Duration::days(15)).await;
+    advance(&t, Duration::days(2)).await;
+    t.stripe.release_all().await;
+    converge(&t).await;
     let s = subscription(&t, &tenant).await;
     assert_eq!(s["status"], "past_due", "{s}");
     let business = t.get("/v1/business", Some(&tenant.owner)).await;
     let grace_ends: DateTime<Utc> = business.body["billing"]["grace_ends_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(grace_ends, t.app.now() + Duration::days(7), "{}", business.body);
+    assert_eq!(
+        grace_ends,
+        trial_end + Duration::days(7),
+        "from the failed payment, not the late sync: {}",
+        business.body
+    );
     assert_eq!(business.body["billing"]["plan_id"], "starter", "the plan holds during the grace period");
     assert_eq!(add_staff(&t, &tenant, 3).await.status, StatusCode::CREATED, "the fourth of four, in grace");
 
@@ -455,16 +466,17 @@ async fn the_trial_reminder_is_sent_once_when_the_schedule_runs_twice() {
     assert_eq!(mails.len(), 1, "one notice, however often the check runs");
     assert!(mails[0].contains("Starter trial of Reminder Salon ends on 2026-03-16"), "{}", mails[0]);
 
-    // The last day (an hour before the trial ends) brings the second notice, once.
-    t.app.set_now(t.app.now() + Duration::days(2) + Duration::hours(11));
+    // The day before, two hours after the hour the trial ends at (a daily run that late
+    // sees the trial's last 24 hours only then): the last notice, once.
+    t.app.set_now("2026-03-15T12:00:00Z".parse().unwrap());
     for _ in 0..2 {
         billing::trial_check::check(&t.app).await.unwrap();
         shared::outbox::relay(&t.app).await.unwrap();
         t.drain(&notifications::email::OP).await;
     }
     let mails = trial_mails().await;
-    assert_eq!(mails.len(), 2, "and one on the day");
-    assert!(mails.iter().any(|m| m.contains("ends today")), "{mails:?}");
+    assert_eq!(mails.len(), 2, "and one in its last day");
+    assert!(mails.iter().any(|m| m.contains("ends tomorrow (2026-03-16)")), "{mails:?}");
 }
 
 #[tokio::test]
@@ -515,10 +527,58 @@ async fn checkout_refuses_bad_input_other_roles_and_a_second_subscription() {
 }
 
 #[tokio::test]
+async fn a_refused_api_key_is_a_503_too() {
+    let id = format!("kairos/test-stripe-badkey-{}", uuid::Uuid::new_v4().simple());
+    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+    let value = json!({"api_key": "sk_test_revoked", "webhook_secrets": [STRIPE_WEBHOOK_SECRET]}).to_string();
+    secrets.create_secret().name(&id).secret_string(value).send().await.unwrap();
+    let t = TestApp::spawn_with(move |c| c.stripe_secret_id = id).await;
+    let tenant = t.unbilled_tenant("Revoked Salon").await;
+    let res = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
+    assert_eq!((res.status, res.code()), (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"), "{}", res.body);
+    assert!(t.stripe.customers().is_empty(), "nothing created with a refused key");
+}
+
+#[tokio::test]
 async fn stripe_down_is_a_503_with_retry_after() {
     let t = TestApp::spawn_with(|c| c.stripe_api_base = "http://127.0.0.1:9/".into()).await;
     let tenant = t.unbilled_tenant("Offline Salon").await;
     let res = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
     assert_eq!((res.status, res.code()), (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"), "{}", res.body);
     assert!(res.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_signing_secret_rolled_in_after_the_secret_was_cached_is_taken() {
+    // A Stripe secret of this test's own, so that changing it touches no other test.
+    let id = format!("kairos/test-stripe-roll-{}", uuid::Uuid::new_v4().simple());
+    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+    let put = |hooks: Vec<&str>| json!({"api_key": stripe_fake::API_KEY, "webhook_secrets": hooks}).to_string();
+    secrets.create_secret().name(&id).secret_string(put(vec![STRIPE_WEBHOOK_SECRET])).send().await.unwrap();
+    let secret_id = id.clone();
+    let t = TestApp::spawn_with(move |c| c.stripe_secret_id = secret_id).await;
+    let tenant = t.unbilled_tenant("Rolling Salon").await;
+    t.on_plan(&tenant, "starter").await;
+    let now = t.app.now().timestamp();
+    let customer = format!("cus_fixture_{}", tenant.business_id);
+    let first = event("evt_roll_1", "customer.subscription.updated", &customer, now);
+    let header = billing::signature::header(STRIPE_WEBHOOK_SECRET, now, first.to_string().as_bytes());
+    assert_eq!(post_event(&t, &first, Some(header)).await.status, StatusCode::OK, "cached now");
+
+    // The endpoint's secret is rolled: Stripe signs with the new one only.
+    secrets
+        .put_secret_value()
+        .secret_id(&id)
+        .secret_string(put(vec!["whsec_rolled_in", STRIPE_WEBHOOK_SECRET]))
+        .send()
+        .await
+        .unwrap();
+    let second = event("evt_roll_2", "customer.subscription.updated", &customer, now);
+    let header = billing::signature::header("whsec_rolled_in", now, second.to_string().as_bytes());
+    let res = post_event(&t, &second, Some(header)).await;
+    assert_eq!((res.status, &res.body["handled"]), (StatusCode::OK, &json!(true)), "{}", res.body);
+    // A forgery is still refused after the re-read.
+    let forged = event("evt_roll_3", "customer.subscription.updated", &customer, now);
+    let header = billing::signature::header("whsec_forger", now, forged.to_string().as_bytes());
+    assert_eq!(post_event(&t, &forged, Some(header)).await.status, StatusCode::BAD_REQUEST);
 }

@@ -80,6 +80,10 @@ async fn every_route_refuses_strangers_other_tenants_and_lesser_roles() {
                 let res = t.call(method.clone(), &path, Some(&a_staff), body.clone(), &[]).await;
                 assert_eq!(res.status, StatusCode::FORBIDDEN, "{name} for a staff member: {}", res.body);
             }
+        } else if access == "stripe" {
+            // Stripe's signature is its token: unsigned is refused before anything is read.
+            let res = t.call(method.clone(), &path, None, body.clone(), &[]).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name} unsigned: {}", res.body);
         } else {
             // Public and link routes never ask for a token; a token does not widen them.
             assert!(matches!(access, "public" | "customer-link"), "{name}: {access} route without the authorizer");

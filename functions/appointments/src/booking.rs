@@ -187,8 +187,6 @@ pub async fn claim(
     staff: &[Uuid],
     new: &NewAppointment,
 ) -> Result<Appointment, SlotError> {
-    // The plan's monthly allowance, counted in this transaction (undone with it).
-    shared::plan::count_booking(tx, business_id, rules.tz, new.scheduled_at).await?;
     let (blocked_from, blocked_until) = rules.blocked(new.start);
     for staff_id in staff {
         sqlx::query!("SAVEPOINT claim").execute(&mut **tx).await?;
@@ -217,6 +215,8 @@ pub async fn claim(
         match inserted {
             Ok(_) => {
                 sqlx::query!("RELEASE SAVEPOINT claim").execute(&mut **tx).await?;
+                // The plan's monthly allowance, counted in this transaction (undone with it).
+                shared::plan::count_booking(tx, business_id, rules.tz, new.scheduled_at).await?;
                 let appointment = model::fetch(tx, id).await?;
                 events::record(tx, business_id, &appointment, Change::Booked).await?;
                 return Ok(appointment);

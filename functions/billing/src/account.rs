@@ -13,7 +13,9 @@ use crate::stripe;
 
 /// Statuses in which a subscription is still the business's: a new checkout would make a
 /// second one, so it is refused and the portal changes plans instead.
-pub const LIVE: &[&str] = &["trialing", "active", "past_due", "unpaid", "paused", "incomplete"];
+/// (`incomplete`, a first payment that failed, is not: the owner may try again, and Stripe
+/// expires it within a day.)
+pub const LIVE: &[&str] = &["trialing", "active", "past_due", "unpaid", "paused"];
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Account {
@@ -73,7 +75,7 @@ pub async fn customer(app: &App, business_id: Uuid) -> Result<String, ApiError> 
         .request_strategy(RequestStrategy::Idempotent(key))
         .send(&stripe::client(app).await?)
         .await
-        .map_err(|e| stripe::failure("create the customer", e))?;
+        .map_err(|e| stripe::failure(app, "create the customer", e))?;
 
     let mut tx = app.db.tenant_tx(business_id).await?;
     sqlx::query!(
@@ -113,7 +115,14 @@ pub struct State {
     pub trial_end: Option<DateTime<Utc>>,
     pub cancel_at_period_end: bool,
     pub has_payment_method: bool,
+    /// When the latest invoice was raised: for a subscription past due, when payment
+    /// failed (the grace period runs from it, however late the sync reads it).
+    pub invoiced_at: Option<DateTime<Utc>>,
 }
+
+/// What a subscription read must expand for [`State::of`]: the customer (a card set as
+/// the customer's default pays too) and the latest invoice.
+pub const EXPAND: &[&str] = &["customer", "latest_invoice"];
 
 impl State {
     pub fn of(s: &Subscription) -> State {
@@ -126,7 +135,13 @@ impl State {
             trial_start: s.trial_start.and_then(instant),
             trial_end: s.trial_end.and_then(instant),
             cancel_at_period_end: s.cancel_at_period_end,
-            has_payment_method: s.default_payment_method.is_some() || s.default_source.is_some(),
+            has_payment_method: s.default_payment_method.is_some()
+                || s.default_source.is_some()
+                || s.customer.as_object().is_some_and(|c| {
+                    c.invoice_settings.as_ref().is_some_and(|i| i.default_payment_method.is_some())
+                        || c.default_source.is_some()
+                }),
+            invoiced_at: s.latest_invoice.as_ref().and_then(|i| i.as_object()).and_then(|i| instant(i.created)),
         }
     }
 }
@@ -153,12 +168,12 @@ pub async fn write(tx: &mut Tx, business_id: Uuid, state: &State, read_at: DateT
     let written = sqlx::query!(
         "UPDATE billing_accounts a
          SET subscription_id = $2,
-             plan_id = (SELECT id FROM plans WHERE stripe_price_id = $3),
+             plan_id = coalesce((SELECT id FROM plans WHERE stripe_price_id = $3), a.plan_id),
              status = $4, current_period_end = $5, trial_end = $7, cancel_at_period_end = $8,
              has_payment_method = $9,
              past_due_since = CASE WHEN $4 <> 'past_due' THEN NULL
                                    WHEN a.status = 'past_due' THEN a.past_due_since
-                                   ELSE $10 END,
+                                   ELSE coalesce(least($11, $10), $10) END,
              trial_started_at = coalesce(a.trial_started_at, $6),
              synced_at = $10, updated_at = $10
          WHERE business_id = $1 AND (synced_at IS NULL OR synced_at <= $10)",
@@ -172,6 +187,7 @@ pub async fn write(tx: &mut Tx, business_id: Uuid, state: &State, read_at: DateT
         state.cancel_at_period_end,
         state.has_payment_method,
         read_at,
+        state.invoiced_at,
     )
     .execute(&mut **tx)
     .await?

@@ -20,8 +20,8 @@ use stripe_checkout::checkout_session::{
 use stripe_shared::CheckoutSessionMode;
 use uuid::Uuid;
 
-use crate::account;
 use crate::stripe::{self, STRIPE_SECRET};
+use crate::{account, sync};
 
 pub const OP: Operation = Operation::http(
     "billing",
@@ -66,10 +66,14 @@ async fn handler(
     State(app): State<App>,
     Json(req): Json<Checkout>,
 ) -> ApiResult<(StatusCode, Json<Session>)> {
-    let offer = offer(&app, auth.business_id, &req).await?;
+    let mut offer = offer(&app, auth.business_id, &req).await?;
     let customer = account::customer(&app, auth.business_id).await?;
+    confirm_at_stripe(&app, auth.business_id, &customer, &req, &mut offer).await?;
     let session = create_session(&app, auth.business_id, &customer, &offer).await?;
-    let url = session.url.ok_or_else(|| ApiError::internal("Stripe answered a Checkout Session without a URL"))?;
+    let url = session.url.ok_or_else(|| {
+        tracing::error!(session = session.id.as_str(), "Stripe answered a Checkout Session without a URL");
+        ApiError::unavailable()
+    })?;
     tracing::info!(business_id = %auth.business_id, session = session.id.as_str(), plan = req.plan_id, "checkout started");
     Ok((
         StatusCode::CREATED,
@@ -100,21 +104,49 @@ async fn offer(app: &App, business_id: Uuid, req: &Checkout) -> ApiResult<Offer>
     let account = account::fetch(&mut tx, business_id).await?;
     tx.commit().await?;
     if account.as_ref().is_some_and(account::Account::is_live) {
-        return Err(ApiError::conflict(
-            "SUBSCRIPTION_EXISTS",
-            "the business has a subscription; change plans in the customer portal",
-        ));
+        return Err(subscription_exists());
     }
     let trial_available = plan.trial_days > 0 && account.as_ref().is_none_or(|a| a.trial_started_at.is_none());
     let trial_days = match req.trial {
-        Some(true) if !trial_available => {
-            return Err(ApiError::conflict("TRIAL_USED", "the business has had its trial").with_field("trial"));
-        }
+        Some(true) if !trial_available => return Err(trial_used()),
         Some(false) => 0,
         _ if trial_available => plan.trial_days,
         _ => 0,
     };
     Ok(Offer { price_id, trial_days })
+}
+
+/// Our copy may lag behind Stripe (a checkout just paid, its events not yet taken): ask
+/// Stripe itself whether the customer has a live subscription or ever had a trial, and
+/// keep what it says.
+async fn confirm_at_stripe(
+    app: &App,
+    business_id: Uuid,
+    customer: &str,
+    req: &Checkout,
+    offer: &mut Offer,
+) -> ApiResult<()> {
+    let read_at = app.now();
+    let subscriptions = sync::subscriptions(app, customer).await?;
+    sync::write_current(app, business_id, &subscriptions, read_at).await?;
+    if subscriptions.iter().any(|s| account::LIVE.contains(&s.status.as_str())) {
+        return Err(subscription_exists());
+    }
+    if offer.trial_days > 0 && subscriptions.iter().any(|s| s.trial_start.is_some()) {
+        if req.trial == Some(true) {
+            return Err(trial_used());
+        }
+        offer.trial_days = 0;
+    }
+    Ok(())
+}
+
+fn subscription_exists() -> ApiError {
+    ApiError::conflict("SUBSCRIPTION_EXISTS", "the business has a subscription; change plans in the customer portal")
+}
+
+fn trial_used() -> ApiError {
+    ApiError::conflict("TRIAL_USED", "the business has had its trial").with_field("trial")
 }
 
 async fn create_session(
@@ -146,7 +178,7 @@ async fn create_session(
         .subscription_data(subscription)
         .send(&stripe::client(app).await?)
         .await
-        .map_err(|e| stripe::failure("create a Checkout Session", e))
+        .map_err(|e| stripe::failure(app, "create a Checkout Session", e))
 }
 
 fn line_item(price_id: &str) -> CreateCheckoutSessionLineItems {

@@ -41,6 +41,6 @@ async fn handler(auth: Auth, State(app): State<App>) -> ApiResult<(StatusCode, J
         .return_url(format!("{}/billing", app.config.app_url))
         .send(&stripe::client(&app).await?)
         .await
-        .map_err(|e| stripe::failure("create a portal session", e))?;
+        .map_err(|e| stripe::failure(&app, "create a portal session", e))?;
     Ok((StatusCode::CREATED, Json(Portal { url: session.url })))
 }

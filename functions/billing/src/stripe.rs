@@ -35,8 +35,9 @@ pub async fn secret(app: &App) -> Result<StripeSecret, ApiError> {
 }
 
 /// One client per base URL and key for the life of the process (it keeps its connections).
+static CLIENTS: Mutex<Option<HashMap<(String, String), Client>>> = Mutex::new(None);
+
 pub async fn client(app: &App) -> Result<Client, ApiError> {
-    static CLIENTS: Mutex<Option<HashMap<(String, String), Client>>> = Mutex::new(None);
     let key = secret(app).await?.api_key;
     let id = (app.config.stripe_api_base.clone(), key);
     let mut clients = CLIENTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -57,17 +58,31 @@ pub async fn client(app: &App) -> Result<Client, ApiError> {
     Ok(client)
 }
 
-/// What a failed Stripe call means for our caller.
-pub fn failure(what: &str, e: StripeError) -> ApiError {
+/// What a failed Stripe call means for our caller. Stripe down, slow, rate limiting or
+/// refusing our key: 503 (a refused key is read again from the secret next time, in case
+/// it was rotated). Stripe refusing the request itself (a customer or subscription that
+/// is gone there): 409 with Stripe's reason, since retrying cannot help.
+pub fn failure(app: &App, what: &str, e: StripeError) -> ApiError {
+    let unavailable = || ApiError::unavailable().with_detail("billing is unavailable; try again shortly");
     match &e {
-        // Our request was wrong (a bug, or state Stripe has and we do not): logged in full.
-        StripeError::Stripe(_, status) if (400..500).contains(status) && *status != 429 => {
+        StripeError::Stripe(_, 401) => {
+            tracing::error!(error = %e, what, "Stripe refused the API key; reading the secret again next time");
+            secrets::forget(&app.config.stripe_secret_id);
+            if let Ok(mut clients) = CLIENTS.lock()
+                && let Some(clients) = clients.as_mut()
+            {
+                clients.retain(|(base, _), _| *base != app.config.stripe_api_base);
+            }
+            unavailable()
+        }
+        StripeError::Stripe(errors, status) if (400..500).contains(status) && *status != 429 => {
             tracing::error!(error = %e, what, "Stripe refused the request");
-            ApiError::unavailable().with_detail("billing is unavailable; try again shortly")
+            let reason = errors.message.clone().unwrap_or_else(|| "Stripe refused the request".into());
+            ApiError::conflict("BILLING_REFUSED", format!("could not {what}: {reason}"))
         }
         _ => {
             tracing::warn!(error = %e, what, "Stripe is unreachable");
-            ApiError::unavailable().with_detail("billing is unavailable; try again shortly")
+            unavailable()
         }
     }
 }

@@ -45,12 +45,14 @@ async fn handler(
     else {
         return Err(ApiError::conflict("NOT_SUBSCRIBED", "the business has no subscription to cancel"));
     };
-    let read_at = app.now();
     let updated = UpdateSubscription::new(subscription_id.as_str())
         .cancel_at_period_end(!req.resume)
+        .expand(account::EXPAND.iter().map(|field| field.to_string()).collect::<Vec<_>>())
         .send(&stripe::client(&app).await?)
         .await
-        .map_err(|e| stripe::failure("update the subscription", e))?;
+        .map_err(|e| stripe::failure(&app, "update the subscription", e))?;
+    // Stripe's answer is its state after the change: newer than any read begun before now.
+    let read_at = app.now();
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     account::write(&mut tx, auth.business_id, &Kept::of(&updated), read_at).await?;
     let view = view::load(&app, &mut tx, auth.business_id).await?;

@@ -5,6 +5,7 @@
 //! row again. Stripe unreachable: the message fails and SQS retries it.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use shared::lambda::FifoBatch;
@@ -12,6 +13,7 @@ use shared::operation::{DATABASE_SECRET, Queue};
 use shared::outbox::Envelope;
 use shared::{ApiError, ApiResult, App, Operation};
 use stripe_billing::subscription::{ListSubscription, ListSubscriptionStatus};
+use stripe_shared::Subscription;
 use uuid::Uuid;
 
 use crate::account::{self, State};
@@ -51,15 +53,32 @@ async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
 /// to write). Returns what was written.
 pub async fn sync_customer(app: &App, business_id: Uuid, customer: &str) -> ApiResult<Option<State>> {
     let read_at = app.now();
-    let client = stripe::client(app).await?;
+    let subscriptions = subscriptions(app, customer).await?;
+    write_current(app, business_id, &subscriptions, read_at).await
+}
+
+/// The customer's subscriptions at Stripe (the newest 20), expanded as [`State::of`] reads them.
+pub async fn subscriptions(app: &App, customer: &str) -> ApiResult<Vec<Subscription>> {
+    let expand: Vec<String> = account::EXPAND.iter().map(|field| format!("data.{field}")).collect();
     let list = ListSubscription::new()
         .customer(customer)
         .status(ListSubscriptionStatus::All)
         .limit(20)
-        .send(&client)
+        .expand(expand)
+        .send(&stripe::client(app).await?)
         .await
-        .map_err(|e| stripe::failure("list the subscriptions", e))?;
-    let Some(current) = account::current(&list.data) else { return Ok(None) };
+        .map_err(|e| stripe::failure(app, "list the subscriptions", e))?;
+    Ok(list.data)
+}
+
+/// Write the business's current subscription among those read at `read_at`.
+pub async fn write_current(
+    app: &App,
+    business_id: Uuid,
+    subscriptions: &[Subscription],
+    read_at: DateTime<Utc>,
+) -> ApiResult<Option<State>> {
+    let Some(current) = account::current(subscriptions) else { return Ok(None) };
     let state = State::of(current);
     let mut tx = app.db.tenant_tx(business_id).await?;
     let written = account::write(&mut tx, business_id, &state, read_at).await?;

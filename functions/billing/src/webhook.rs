@@ -8,6 +8,10 @@
 //! Events of other types, and of customers that are not ours, answer 200: a 4xx would
 //! make Stripe retry them for days.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -45,6 +49,9 @@ pub const HANDLED: &[&str] = &[
     "customer.subscription.trial_will_end",
     "invoice.paid",
     "invoice.payment_failed",
+    // A card added or made the customer's default: a trial will convert after all.
+    "customer.updated",
+    "payment_method.attached",
 ];
 
 /// The little of an event we read: which, when, and whose.
@@ -71,10 +78,8 @@ pub struct Received {
 }
 
 async fn handler(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult<(StatusCode, Json<Received>)> {
-    let secrets = stripe::secret(&app).await?.webhook_secrets;
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    if let Err(refused) = signature::verify(header, &body, &secrets, app.now()) {
+    if let Err(refused) = verify(&app, header, &body).await? {
         tracing::warn!(?refused, "webhook refused");
         return Err(refusal(refused));
     }
@@ -120,8 +125,44 @@ async fn handler(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Api
     answer(true, !first)
 }
 
-/// The customer an event's object belongs to (an id, or an expanded customer).
+/// Check the signature against the signing secrets. When none matches, the secret may
+/// have been rolled since this process cached it: read it again and check again, at most
+/// once a minute (so forged requests cannot make every request a Secrets Manager call).
+async fn verify(app: &App, header: Option<&str>, body: &[u8]) -> ApiResult<Result<(), Refused>> {
+    static LAST_REREAD: Mutex<Option<HashMap<String, Instant>>> = Mutex::new(None);
+    let check = |secrets: &[String]| {
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        signature::verify(header, body, &secrets, app.now())
+    };
+    let secrets = stripe::secret(app).await?.webhook_secrets;
+    if secrets.is_empty() {
+        // Our configuration, not the sender: refusing would make Stripe give up on us.
+        tracing::error!("the Stripe secret lists no webhook signing secret");
+        return Err(ApiError::unavailable());
+    }
+    let checked = check(&secrets);
+    if checked != Err(Refused::Mismatch) {
+        return Ok(checked);
+    }
+    let id = &app.config.stripe_secret_id;
+    {
+        let mut last = LAST_REREAD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let last = last.get_or_insert_with(HashMap::new);
+        if last.get(id).is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
+            return Ok(checked);
+        }
+        last.insert(id.clone(), Instant::now());
+    }
+    shared::secrets::forget(id);
+    Ok(check(&stripe::secret(app).await?.webhook_secrets))
+}
+
+/// The customer an event's object belongs to (an id, or an expanded customer), or the
+/// customer the event is about.
 fn customer_of(object: &Value) -> Option<&str> {
+    if object.get("object").and_then(Value::as_str) == Some("customer") {
+        return object.get("id")?.as_str();
+    }
     match object.get("customer")? {
         Value::String(id) => Some(id),
         expanded => expanded.get("id")?.as_str(),
@@ -148,5 +189,6 @@ mod tests {
         assert_eq!(customer_of(&serde_json::json!({"customer": {"id": "cus_2", "object": "customer"}})), Some("cus_2"));
         assert_eq!(customer_of(&serde_json::json!({"customer": null})), None);
         assert_eq!(customer_of(&serde_json::json!({})), None);
+        assert_eq!(customer_of(&serde_json::json!({"object": "customer", "id": "cus_3"})), Some("cus_3"));
     }
 }
