@@ -43,6 +43,25 @@ CREATE TABLE stripe_events (
 CREATE INDEX stripe_events_by_business ON stripe_events (business_id, received_at DESC);
 SELECT make_tenant_table('stripe_events');
 
+-- Housekeeping forgets an event id 30 days after it was taken (functions/housekeeping).
+GRANT SELECT (ctid, received_at), DELETE ON stripe_events TO kairos_worker;
+CREATE POLICY housekeeping_select ON stripe_events FOR SELECT TO kairos_worker USING (true);
+CREATE POLICY housekeeping_delete ON stripe_events FOR DELETE TO kairos_worker USING (true);
+CREATE FUNCTION housekeep_stripe_events(p_cutoff timestamptz, p_limit integer) RETURNS integer
+LANGUAGE sql VOLATILE STRICT SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM stripe_events
+        WHERE ctid = ANY (ARRAY(SELECT ctid FROM stripe_events WHERE received_at < p_cutoff LIMIT p_limit))
+          AND received_at < p_cutoff
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM gone
+$$;
+ALTER FUNCTION housekeep_stripe_events(timestamptz, integer) OWNER TO kairos_worker;
+REVOKE ALL ON FUNCTION housekeep_stripe_events(timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION housekeep_stripe_events(timestamptz, integer) TO kairos_jobs;
+
 -- Bookings made per business and local month, for the plans that limit them. Counted as
 -- they are made (a cancellation does not give one back), in the booking's transaction.
 CREATE TABLE billing_usage (

@@ -163,6 +163,19 @@ async fn rows_past_their_retention_go_and_the_rest_stay() {
         .unwrap();
     }
 
+    for (event, received_at) in [("evt_old", past(Table::StripeEvents)), ("evt_recent", within(Table::StripeEvents))] {
+        sqlx::query(
+            "INSERT INTO stripe_events (event_id, business_id, type, stripe_created, received_at)
+             VALUES ($1, $2, 'invoice.paid', $3, $3)",
+        )
+        .bind(event)
+        .bind(business_id)
+        .bind(received_at)
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
+    }
+
     // Published long ago, nothing delivered: goes.
     outbox(&t, business_id, "alone", Some(past(Table::Outbox))).await;
     // Published long ago, delivered long ago: the delivery goes first, then the row.
@@ -188,8 +201,10 @@ async fn rows_past_their_retention_go_and_the_rest_stay() {
             ("idempotency_keys", 1),
             ("deliveries", 1),
             ("outbox", 2),
+            ("stripe_events", 1),
         ])
     );
+    assert_eq!(labels(&t, "SELECT event_id FROM stripe_events ORDER BY 1").await, ["evt_recent"]);
     assert_eq!(labels(&t, TOKENS_LEFT).await, ["expired-lately", "open", "used-lately"]);
     assert_eq!(labels(&t, FAILURES_LEFT).await, ["recent"]);
     assert_eq!(labels(&t, ID_TOKENS_LEFT).await, ["recent"]);

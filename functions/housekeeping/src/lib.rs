@@ -1,6 +1,6 @@
 //! Housekeeping: the hourly job that deletes rows whose use is over (spent one-time
 //! tokens, sign-in throttle records, ID token uses, idempotency keys, old delivery rows
-//! and published outbox rows), in bounded batches.
+//! published outbox rows and Stripe event ids), in bounded batches.
 //!
 //! How long each table keeps a row is [`RETENTION`], the one place it is written. The
 //! cutoffs are computed from the application's clock (`app.now()`) and handed to the SQL
@@ -26,6 +26,7 @@ pub enum Table {
     IdempotencyKeys,
     Deliveries,
     Outbox,
+    StripeEvents,
 }
 
 impl Table {
@@ -37,6 +38,7 @@ impl Table {
             Table::IdempotencyKeys => "idempotency_keys",
             Table::Deliveries => "deliveries",
             Table::Outbox => "outbox",
+            Table::StripeEvents => "stripe_events",
         }
     }
 
@@ -49,6 +51,7 @@ impl Table {
             Table::IdempotencyKeys => "SELECT housekeep_idempotency_keys($1, $2)",
             Table::Deliveries => "SELECT housekeep_deliveries($1, $2)",
             Table::Outbox => "SELECT housekeep_outbox($1, $2)",
+            Table::StripeEvents => "SELECT housekeep_stripe_events($1, $2)",
         }
     }
 
@@ -76,6 +79,9 @@ pub const RETENTION: &[(Table, TimeDelta)] = &[
     // After publishing, and after deliveries with no shorter retention: deleting an outbox
     // row cascades to its deliveries, so the SQL also waits until they are gone.
     (Table::Outbox, TimeDelta::days(90)),
+    // After it was taken: Stripe retries an event for up to three days, and shows 30 days
+    // of them in its dashboard; a replay older than that is not one Stripe sends.
+    (Table::StripeEvents, TimeDelta::days(30)),
 ];
 
 #[cfg(test)]
