@@ -126,6 +126,8 @@ struct Stripe {
     secret_id: String,
     customer: String,
     subscription: String,
+    /// A customer with no subscription at all.
+    newcomer: String,
 }
 
 impl Stripe {
@@ -157,7 +159,9 @@ impl Stripe {
         .await
         .unwrap();
         let subscription = fake.complete_checkout(session["id"].as_str().expect("session id"), true).await;
-        Stripe { fake, secret_id, customer, subscription }
+        let newcomer: Value = post("customers", &[("email", "new@fixture.test")]).await.unwrap().json().await.unwrap();
+        let newcomer = newcomer["id"].as_str().expect("customer id").to_owned();
+        Stripe { fake, secret_id, customer, subscription, newcomer }
     }
 }
 
@@ -223,8 +227,12 @@ async fn every_binary_answers_its_fixture() {
             .expect("password");
 
         if op.name == "billing-checkout-create" {
-            // A business whose subscription ended: it may check out again.
-            sqlx::query("UPDATE billing_accounts SET status = 'canceled'").execute(&db.admin).await.expect("ended");
+            // A business that is a Stripe customer with no subscription: it may check out.
+            sqlx::query("UPDATE billing_accounts SET stripe_customer_id = $1, subscription_id = NULL, status = NULL")
+                .bind(&stripe.newcomer)
+                .execute(&db.admin)
+                .await
+                .expect("a customer without a subscription");
         }
         let fixture =
             std::fs::read_to_string(root().join(format!("events-fixtures/{}.json", op.name))).expect("fixture");

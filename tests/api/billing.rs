@@ -582,3 +582,23 @@ async fn a_signing_secret_rolled_in_after_the_secret_was_cached_is_taken() {
     let header = billing::signature::header("whsec_forger", now, forged.to_string().as_bytes());
     assert_eq!(post_event(&t, &forged, Some(header)).await.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn back_from_checkout_a_refresh_syncs_without_waiting_for_the_webhooks() {
+    let t = billing_app().await;
+    let tenant = t.unbilled_tenant("Impatient Salon").await;
+    t.stripe.hold_deliveries();
+    let res = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    t.stripe.complete_checkout(res.body["id"].as_str().unwrap(), true).await;
+    assert!(subscription(&t, &tenant).await["status"].is_null(), "no event taken yet");
+    // The web app, back on /billing?checkout=success, asks once (and polls).
+    let refreshed = t.get("/v1/billing/subscription?refresh=true", Some(&tenant.owner)).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    t.get("/v1/billing/subscription?refresh=true", Some(&tenant.owner)).await;
+    assert_eq!(t.drain(&billing::sync::OP).await, 1, "one sync a minute, however often it polls");
+    let s = subscription(&t, &tenant).await;
+    assert_eq!((s["status"].as_str(), s["plan_id"].as_str()), (Some("trialing"), Some("starter")), "{s}");
+    let bad = t.get("/v1/billing/subscription?refresh=soon", Some(&tenant.owner)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+}
