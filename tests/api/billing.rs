@@ -195,17 +195,28 @@ async fn events_in_any_order_end_in_stripe_s_state() {
     let res = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "pro", "trial": false})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.body["trial_days"], 0);
-    t.stripe.complete_checkout(res.body["id"].as_str().unwrap(), true).await;
-    // An update before Stripe's own "created" arrives.
-    let cancel = t.post("/v1/billing/subscription/cancel", Some(&tenant.owner), json!({})).await;
-    assert_eq!(cancel.status, StatusCode::CONFLICT, "no subscription known yet: {}", cancel.body);
+    let sub = t.stripe.complete_checkout(res.body["id"].as_str().unwrap(), true).await;
+    // Changed at Stripe at once (the owner cancels in the portal): an update that comes
+    // before Stripe's own "created", however they are delivered.
+    let changed = reqwest::Client::new()
+        .post(format!("{}v1/subscriptions/{sub}", t.stripe.base_url()))
+        .bearer_auth(t.stripe.api_key())
+        .form(&[("cancel_at_period_end", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success());
     let mut held = t.stripe.held();
     held.reverse();
+    let kinds: Vec<&str> = held.iter().map(|(_, kind)| kind.as_str()).collect();
+    let at = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap();
+    assert!(at("customer.subscription.updated") < at("customer.subscription.created"), "{kinds:?}");
     let order: Vec<&str> = held.iter().map(|(id, _)| id.as_str()).collect();
     t.stripe.release(&order).await;
     converge(&t).await;
     let s = subscription(&t, &tenant).await;
     assert_eq!((s["plan_id"].as_str(), s["status"].as_str()), (Some("pro"), Some("active")), "{s}");
+    assert_eq!(s["cancel_at_period_end"], true, "the update is kept, whatever came after it");
     assert_eq!(s["limits"]["locations"], 5);
 }
 

@@ -8,6 +8,7 @@ use shared::{ApiResult, App};
 use uuid::Uuid;
 
 use crate::account;
+use crate::plans_list::Limits;
 
 #[derive(Debug, Serialize)]
 pub struct Subscription {
@@ -25,15 +26,6 @@ pub struct Subscription {
     #[serde(flatten)]
     pub standing: Standing,
     pub limits: Limits,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Limits {
-    pub staff: Option<i32>,
-    pub locations: Option<i32>,
-    pub monthly_bookings: Option<i32>,
-    pub whatsapp: bool,
-    pub monthly_campaign_emails: Option<i32>,
 }
 
 pub async fn load(app: &App, tx: &mut Tx, business_id: Uuid) -> ApiResult<Subscription> {
