@@ -88,13 +88,14 @@ pub const RETENTION: &[(Table, TimeDelta)] = &[
 mod tests {
     use super::*;
 
-    const ALL: [Table; 6] = [
+    const ALL: [Table; 7] = [
         Table::AuthTokens,
         Table::LoginFailures,
         Table::IdTokenUses,
         Table::IdempotencyKeys,
         Table::Deliveries,
         Table::Outbox,
+        Table::StripeEvents,
     ];
 
     #[test]
