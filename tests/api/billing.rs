@@ -613,3 +613,24 @@ async fn back_from_checkout_a_refresh_syncs_without_waiting_for_the_webhooks() {
     let bad = t.get("/v1/billing/subscription?refresh=soon", Some(&tenant.owner)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
 }
+
+#[tokio::test]
+async fn a_second_checkout_before_the_webhooks_arrive_asks_stripe_and_is_refused() {
+    let t = billing_app().await;
+    let tenant = t.unbilled_tenant("Eager Salon").await;
+    t.stripe.hold_deliveries();
+    let first = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
+    assert_eq!((first.status, &first.body["trial_days"]), (StatusCode::CREATED, &json!(14)), "{}", first.body);
+    t.stripe.complete_checkout(first.body["id"].as_str().unwrap(), false).await;
+    // Our copy knows nothing yet; Stripe does.
+    let second = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "pro"})).await;
+    assert_eq!((second.status, second.code()), (StatusCode::CONFLICT, "SUBSCRIPTION_EXISTS"), "{}", second.body);
+    assert_eq!(subscription(&t, &tenant).await["status"], "trialing", "and what Stripe said is kept");
+
+    // The trial is cancelled at Stripe (no card, its end reached); the events still wait.
+    advance(&t, Duration::days(15)).await;
+    let again = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter", "trial": true})).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "TRIAL_USED"), "{}", again.body);
+    let paid = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
+    assert_eq!((paid.status, &paid.body["trial_days"]), (StatusCode::CREATED, &json!(0)), "{}", paid.body);
+}

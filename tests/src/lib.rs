@@ -482,10 +482,19 @@ pub async fn ensure_stripe_secret(api_key: &str) -> String {
         let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
         let value = json!({"api_key": api_key, "webhook_secrets": [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_OLD]});
         if secrets.describe_secret().secret_id(&id).send().await.is_err() {
-            let _ = secrets.create_secret().name(&id).secret_string(value.to_string()).send().await;
-        } else {
-            let _ = secrets.put_secret_value().secret_id(&id).secret_string(value.to_string()).send().await;
+            // Another test process may create it meanwhile; then it is put below.
+            let created = secrets.create_secret().name(&id).secret_string(value.to_string()).send().await;
+            if created.is_ok() {
+                return id;
+            }
         }
+        secrets
+            .put_secret_value()
+            .secret_id(&id)
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .expect("the Stripe secret");
         id
     })
     .await

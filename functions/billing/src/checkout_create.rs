@@ -103,9 +103,8 @@ async fn offer(app: &App, business_id: Uuid, req: &Checkout) -> ApiResult<Offer>
     };
     let account = account::fetch(&mut tx, business_id).await?;
     tx.commit().await?;
-    if account.as_ref().is_some_and(account::Account::is_live) {
-        return Err(subscription_exists());
-    }
+    // Whether a subscription is live is Stripe's to say (our copy may be behind either
+    // way): `confirm_at_stripe` asks it.
     let trial_available = plan.trial_days > 0 && account.as_ref().is_none_or(|a| a.trial_started_at.is_none());
     let trial_days = match req.trial {
         Some(true) if !trial_available => return Err(trial_used()),
