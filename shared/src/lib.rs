@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod page;
 pub mod plan;
 pub mod request_id;
+pub mod seal;
 pub mod secrets;
 pub mod telemetry;
 pub mod time;
