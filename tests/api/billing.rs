@@ -448,6 +448,27 @@ async fn the_portal_and_cancelling_at_period_end_reversibly() {
     assert_eq!(subscription(&t, &tenant).await["cancel_at_period_end"], false, "the webhooks agree");
 }
 
+/// The daily check run twice at the same moment, its notices published and emailed.
+async fn trial_check_twice(t: &TestApp) {
+    for _ in 0..2 {
+        billing::trial_check::check(&t.app).await.unwrap();
+        shared::outbox::relay(&t.app).await.unwrap();
+        t.drain(&notifications::email::OP).await;
+    }
+}
+
+/// A Stripe secret of the test's own (so that changing it touches no other test); its id.
+async fn own_stripe_secret(api_key: &str, webhook_secrets: &[&str]) -> String {
+    let id = format!("kairos/test-stripe-{}", uuid::Uuid::new_v4().simple());
+    let value = json!({"api_key": api_key, "webhook_secrets": webhook_secrets}).to_string();
+    secrets().await.create_secret().name(&id).secret_string(value).send().await.unwrap();
+    id
+}
+
+async fn secrets() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await)
+}
+
 #[tokio::test]
 async fn the_trial_reminder_is_sent_once_when_the_schedule_runs_twice() {
     let t = billing_app().await;
@@ -460,11 +481,7 @@ async fn the_trial_reminder_is_sent_once_when_the_schedule_runs_twice() {
         .unwrap();
     // Eleven and a half days in: the trial ends within three local days.
     t.app.set_now(t.app.now() + Duration::days(11) + Duration::hours(12));
-    for _ in 0..2 {
-        billing::trial_check::check(&t.app).await.unwrap();
-        shared::outbox::relay(&t.app).await.unwrap();
-        t.drain(&notifications::email::OP).await;
-    }
+    trial_check_twice(&t).await;
     let trial_mails = || async {
         emails_to(&owner)
             .await
@@ -480,11 +497,7 @@ async fn the_trial_reminder_is_sent_once_when_the_schedule_runs_twice() {
     // The day before, two hours after the hour the trial ends at (a daily run that late
     // sees the trial's last 24 hours only then): the last notice, once.
     t.app.set_now("2026-03-15T12:00:00Z".parse().unwrap());
-    for _ in 0..2 {
-        billing::trial_check::check(&t.app).await.unwrap();
-        shared::outbox::relay(&t.app).await.unwrap();
-        t.drain(&notifications::email::OP).await;
-    }
+    trial_check_twice(&t).await;
     let mails = trial_mails().await;
     assert_eq!(mails.len(), 2, "and one in its last day");
     assert!(mails.iter().any(|m| m.contains("ends tomorrow (2026-03-16)")), "{mails:?}");
@@ -539,10 +552,7 @@ async fn checkout_refuses_bad_input_other_roles_and_a_second_subscription() {
 
 #[tokio::test]
 async fn a_refused_api_key_is_a_503_too() {
-    let id = format!("kairos/test-stripe-badkey-{}", uuid::Uuid::new_v4().simple());
-    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
-    let value = json!({"api_key": "sk_test_revoked", "webhook_secrets": [STRIPE_WEBHOOK_SECRET]}).to_string();
-    secrets.create_secret().name(&id).secret_string(value).send().await.unwrap();
+    let id = own_stripe_secret("sk_test_revoked", &[STRIPE_WEBHOOK_SECRET]).await;
     let t = TestApp::spawn_with(move |c| c.stripe_secret_id = id).await;
     let tenant = t.unbilled_tenant("Revoked Salon").await;
     let res = t.post("/v1/billing/checkout", Some(&tenant.owner), json!({"plan_id": "starter"})).await;
@@ -561,11 +571,7 @@ async fn stripe_down_is_a_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_signing_secret_rolled_in_after_the_secret_was_cached_is_taken() {
-    // A Stripe secret of this test's own, so that changing it touches no other test.
-    let id = format!("kairos/test-stripe-roll-{}", uuid::Uuid::new_v4().simple());
-    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
-    let put = |hooks: Vec<&str>| json!({"api_key": stripe_fake::API_KEY, "webhook_secrets": hooks}).to_string();
-    secrets.create_secret().name(&id).secret_string(put(vec![STRIPE_WEBHOOK_SECRET])).send().await.unwrap();
+    let id = own_stripe_secret(stripe_fake::API_KEY, &[STRIPE_WEBHOOK_SECRET]).await;
     let secret_id = id.clone();
     let t = TestApp::spawn_with(move |c| c.stripe_secret_id = secret_id).await;
     let tenant = t.unbilled_tenant("Rolling Salon").await;
@@ -577,13 +583,9 @@ async fn a_signing_secret_rolled_in_after_the_secret_was_cached_is_taken() {
     assert_eq!(post_event(&t, &first, Some(header)).await.status, StatusCode::OK, "cached now");
 
     // The endpoint's secret is rolled: Stripe signs with the new one only.
-    secrets
-        .put_secret_value()
-        .secret_id(&id)
-        .secret_string(put(vec!["whsec_rolled_in", STRIPE_WEBHOOK_SECRET]))
-        .send()
-        .await
-        .unwrap();
+    let rolled =
+        json!({"api_key": stripe_fake::API_KEY, "webhook_secrets": ["whsec_rolled_in", STRIPE_WEBHOOK_SECRET]});
+    secrets().await.put_secret_value().secret_id(&id).secret_string(rolled.to_string()).send().await.unwrap();
     let second = event("evt_roll_2", "customer.subscription.updated", &customer, now);
     let header = billing::signature::header("whsec_rolled_in", now, second.to_string().as_bytes());
     let res = post_event(&t, &second, Some(header)).await;
