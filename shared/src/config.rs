@@ -50,6 +50,20 @@ pub struct Config {
     pub stripe_secret_id: String,
     /// The web app (`APP_URL`): where Checkout and the portal send the owner back.
     pub app_url: String,
+    /// This API's public origin (`API_URL`): Google sends the browser back to its calendar
+    /// callback and posts channel notifications to its webhook.
+    pub api_url: String,
+    /// Google's OAuth 2.0 endpoints and the Calendar API v3 base (tests and the local fleet
+    /// point them at the Google fake).
+    pub google_oauth_auth_url: String,
+    pub google_oauth_token_url: String,
+    pub google_oauth_revoke_url: String,
+    pub google_calendar_api_base: String,
+    /// Secrets Manager id of the calendar OAuth client, `{"client_id", "client_secret"}`.
+    pub google_calendar_secret_id: String,
+    /// Secrets Manager id of the master keys sealing the calendar refresh tokens
+    /// (shared::seal's `{"keys": [...]}`).
+    pub calendar_keys_secret_id: String,
     /// Where this function's events go (`EVENT_ROUTES`, from `functions.json`; the local
     /// fleet and the tests route every kind).
     pub event_routes: Routes,
@@ -90,6 +104,20 @@ impl Config {
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".into()),
             stripe_secret_id: var("STRIPE_SECRET_ID").unwrap_or_else(|| "kairos/stripe".into()),
             app_url: var("APP_URL").unwrap_or_else(|| "http://localhost:5173".into()).trim_end_matches('/').to_owned(),
+            api_url: var("API_URL").unwrap_or_else(|| "http://localhost:3000".into()).trim_end_matches('/').to_owned(),
+            google_oauth_auth_url: var("GOOGLE_OAUTH_AUTH_URL")
+                .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
+            google_oauth_token_url: var("GOOGLE_OAUTH_TOKEN_URL")
+                .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+            google_oauth_revoke_url: var("GOOGLE_OAUTH_REVOKE_URL")
+                .unwrap_or_else(|| "https://oauth2.googleapis.com/revoke".into()),
+            google_calendar_api_base: var("GOOGLE_CALENDAR_API_BASE")
+                .unwrap_or_else(|| "https://www.googleapis.com/calendar/v3".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            google_calendar_secret_id: var("GOOGLE_CALENDAR_SECRET_ID")
+                .unwrap_or_else(|| "kairos/google-calendar".into()),
+            calendar_keys_secret_id: var("CALENDAR_KEYS_SECRET_ID").unwrap_or_else(|| "kairos/calendar-token-keys".into()),
             event_routes: json("EVENT_ROUTES"),
             fleet_queues: json("FLEET_QUEUES"),
         }

@@ -24,6 +24,12 @@ pub trait Event: Serialize {
     /// Names the message naturally (`appointment:<id>:cancelled`): unique per business,
     /// so a retried or repeated change never queues a second one.
     fn dedup_key(&self) -> String;
+    /// The FIFO group its message travels in: messages of one group are delivered one at
+    /// a time, in order. `None`: the business's group (a calendar sync names its
+    /// connection, so syncs of one connection never interleave).
+    fn group(&self) -> Option<uuid::Uuid> {
+        None
+    }
 }
 
 /// Where each kind of event goes: the queues of the operations subscribed to it. A kind

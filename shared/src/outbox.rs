@@ -39,6 +39,10 @@ pub struct Envelope {
     pub kind: String,
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// The FIFO group, when it is not the business ([`Event::group`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub group_id: Option<Uuid>,
 }
 
 /// How long a request may spend publishing what it queued before it answers.
@@ -53,7 +57,7 @@ tokio::task_local! {
 pub async fn push(tx: &mut Tx, business_id: Uuid, event: &impl Event) -> Result<bool, ApiError> {
     let payload = serde_json::to_value(event).map_err(ApiError::internal)?;
     let inserted = sqlx::query(
-        "INSERT INTO outbox (id, business_id, dedup_key, kind, payload) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO outbox (id, business_id, dedup_key, kind, payload, group_id) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (business_id, dedup_key) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -61,6 +65,7 @@ pub async fn push(tx: &mut Tx, business_id: Uuid, event: &impl Event) -> Result<
     .bind(event.dedup_key())
     .bind(event.kind())
     .bind(payload)
+    .bind(event.group())
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -106,7 +111,7 @@ pub async fn publish_business(app: &App, business_id: Uuid, declared: &[EventKin
     }
     let mut tx = app.db.tenant_tx(business_id).await?;
     let rows: Vec<Envelope> = sqlx::query_as(
-        "SELECT id, business_id, dedup_key, kind, payload, created_at FROM outbox
+        "SELECT id, business_id, dedup_key, kind, payload, created_at, group_id FROM outbox
          WHERE published_at IS NULL AND kind = ANY ($1)
          ORDER BY created_at, id LIMIT 100 FOR UPDATE SKIP LOCKED",
     )
@@ -220,7 +225,7 @@ async fn send_batch(app: &App, queue: &str, rows: &[&Envelope]) -> Result<(Vec<U
         let entry = SendMessageBatchRequestEntry::builder()
             .id(i.to_string())
             .message_body(body)
-            .message_group_id(row.business_id.to_string())
+            .message_group_id(row.group_id.unwrap_or(row.business_id).to_string())
             .message_deduplication_id(row.id.to_string())
             .build()
             .map_err(ApiError::internal)?;
@@ -291,6 +296,7 @@ mod tests {
             kind: "demo.changed".into(),
             payload: serde_json::json!({"notes": "a\u{FFFF}b\u{FFFE}c\u{1}"}),
             created_at: DateTime::<Utc>::MIN_UTC,
+            group_id: None,
         };
         let text = body(&row).unwrap();
         assert!(!text.contains(['\u{FFFE}', '\u{FFFF}', '\u{1}']), "{text}");

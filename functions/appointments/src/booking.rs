@@ -188,6 +188,7 @@ pub async fn claim(
     new: &NewAppointment,
 ) -> Result<Appointment, SlotError> {
     let (blocked_from, blocked_until) = rules.blocked(new.start);
+    let mut busy_in_google = false;
     for staff_id in staff {
         sqlx::query!("SAVEPOINT claim").execute(&mut **tx).await?;
         let id = Uuid::now_v7();
@@ -213,6 +214,10 @@ pub async fn claim(
         .execute(&mut **tx)
         .await;
         match inserted {
+            Ok(_) if !new.outside_availability && google_busy(tx, *staff_id, blocked_from, blocked_until).await? => {
+                sqlx::query!("ROLLBACK TO SAVEPOINT claim").execute(&mut **tx).await?;
+                busy_in_google = true;
+            }
             Ok(_) => {
                 sqlx::query!("RELEASE SAVEPOINT claim").execute(&mut **tx).await?;
                 // The plan's monthly allowance, counted in this transaction (undone with it).
@@ -227,7 +232,18 @@ pub async fn claim(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(SlotError::Lost)
+    Err(if busy_in_google { SlotError::Unavailable } else { SlotError::Lost })
+}
+
+/// Whether the staff member's Google Calendar holds busy time over the range, asked under
+/// the staff member's shared busy lock, held until this transaction ends: a calendar sync
+/// writes busy time under the exclusive lock, so it waits for this booking to commit, or
+/// this booking sees what it wrote.
+pub async fn google_busy(tx: &mut Tx, staff_id: Uuid, from: DateTime<Utc>, until: DateTime<Utc>) -> ApiResult<bool> {
+    let busy = sqlx::query_scalar!(r#"SELECT calendar_busy_claim($1, $2, $3) AS "busy!""#, staff_id, from, until)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(busy)
 }
 
 /// The exclusion constraint said no: another live appointment holds the time.
@@ -295,12 +311,18 @@ pub struct Move<'a> {
     pub id: Uuid,
     pub staff_id: Uuid,
     pub start: DateTime<Utc>,
+    /// Staff move it outside the staff member's availability on purpose (Google's busy
+    /// time included).
+    pub allow_outside: bool,
 }
 
 /// Move the appointment and record it in the outbox. The exclusion constraint has the
-/// last word (409).
+/// last word (409), and Google's busy time is checked under its lock (422).
 pub async fn move_to(app: &App, tx: &mut Tx, to: Move<'_>) -> ApiResult<Appointment> {
     let (blocked_from, blocked_until) = to.rules.blocked(to.start);
+    if !to.allow_outside && google_busy(tx, to.staff_id, blocked_from, blocked_until).await? {
+        return Err(SlotError::Unavailable.into());
+    }
     sqlx::query!(
         "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6),
                 sequence = sequence + 1, scheduled_at = $7, updated_at = now()

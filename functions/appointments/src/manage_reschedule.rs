@@ -66,7 +66,7 @@ async fn handler(
     let Some(staff_id) = staff_id else {
         return Err(not_offered(&mut tx, &rules, &request, req.start).await.into());
     };
-    let to = Move { business_id, rules: &rules, id: appointment_id, staff_id, start: req.start };
+    let to = Move { business_id, rules: &rules, id: appointment_id, staff_id, start: req.start, allow_outside: false };
     let moved = move_to(&app, &mut tx, to).await?;
     let booked = Booked::of(&app, business_id, moved).await?;
     tx.commit().await?;

@@ -55,7 +55,14 @@ async fn handler(
         moving: Some(appointment_id),
     };
     check_staff_slot(&mut tx, &rules, slot).await?;
-    let to = Move { business_id: auth.business_id, rules: &rules, id: appointment_id, staff_id, start: req.start };
+    let to = Move {
+        business_id: auth.business_id,
+        rules: &rules,
+        id: appointment_id,
+        staff_id,
+        start: req.start,
+        allow_outside: req.allow_outside_availability,
+    };
     let moved = move_to(&app, &mut tx, to).await?;
     tx.commit().await?;
     Ok(Json(moved))

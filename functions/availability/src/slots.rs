@@ -1,7 +1,7 @@
 //! Which starts are offered for a service: the data the engine needs, loaded with one
 //! query per kind (business and service, staff, weekly hours, overrides and holidays
-//! through `model::load_hours`, appointments) whatever the range, then one call to the
-//! engine.
+//! through `model::load_hours`, appointments and Google busy time) whatever the range,
+//! then one call to the engine.
 
 use std::collections::HashMap;
 
@@ -120,21 +120,23 @@ pub async fn offered(tx: &mut Tx, rules: &ServiceRules, req: &Request) -> ApiRes
     // Appointments that can touch any candidate's buffered range.
     let range_start = local_instant(rules.tz, from, 0, Edge::Start) - rules.buffer_before;
     let range_end = local_instant(rules.tz, to, 1440, Edge::End) + rules.buffer_after;
-    let bookings = if !count_bookings {
-        Vec::new()
-    } else {
-        sqlx::query!(
-            r#"SELECT staff_id, lower(blocked) AS "start!", upper(blocked) AS "end!" FROM appointments
-           WHERE staff_id = ANY($1) AND status <> 'cancelled' AND blocked && tstzrange($2, $3)
-             AND ($4::uuid IS NULL OR id <> $4)"#,
-            &staff,
-            range_start,
-            range_end,
-            ignore_appointment
-        )
-        .fetch_all(&mut **tx)
-        .await?
-    };
+    // Appointments (unless asked to leave them out) and the busy time read from the staff
+    // members' Google calendars, which is never ours to offer.
+    let bookings = sqlx::query!(
+        r#"SELECT staff_id AS "staff_id!", lower(blocked) AS "start!", upper(blocked) AS "end!" FROM appointments
+           WHERE $5 AND staff_id = ANY($1) AND status <> 'cancelled' AND blocked && tstzrange($2, $3)
+             AND ($4::uuid IS NULL OR id <> $4)
+           UNION ALL
+           SELECT staff_id, lower(busy), upper(busy) FROM calendar_busy
+           WHERE staff_id = ANY($1) AND busy && tstzrange($2, $3)"#,
+        &staff,
+        range_start,
+        range_end,
+        ignore_appointment,
+        count_bookings
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     for b in bookings {
         if let Some(&i) = index.get(&b.staff_id) {
             inputs[i].busy.push(Span { start: b.start.timestamp(), end: b.end.timestamp() });

@@ -29,6 +29,7 @@ pub fn operations() -> Vec<&'static Operation> {
         notifications::OPERATIONS,
         housekeeping::OPERATIONS,
         billing::OPERATIONS,
+        calendar::OPERATIONS,
     ]
     .concat()
 }

@@ -19,6 +19,7 @@ use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
 use billing::events::TRIAL_ENDING;
+use calendar::events::{BROKEN as CALENDAR_BROKEN, CHANGED_IN_GOOGLE};
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
 
@@ -35,6 +36,8 @@ pub const OP: Operation =
             PASSWORD_RESET,
             INVITATION,
             TRIAL_ENDING,
+            CALENDAR_BROKEN,
+            CHANGED_IN_GOOGLE,
         ])
         .permissions(&[DATABASE_SECRET, JWT_SECRET, SES_SEND])
         .env(&["APP_URL"]);

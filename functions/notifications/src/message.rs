@@ -17,6 +17,7 @@ use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 use appointments::model::Status as AppointmentStatus;
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
 use billing::events::TRIAL_ENDING;
+use calendar::events::{BROKEN as CALENDAR_BROKEN, CHANGED_IN_GOOGLE};
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
 use waitlist::model::Status as EntryStatus;
@@ -77,7 +78,8 @@ pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
             appointment(app, envelope, channel).await
         }
         OFFERED => waitlist_offer(app, envelope, channel).await,
-        EMAIL_VERIFY | PASSWORD_RESET | INVITATION | TRIAL_ENDING if channel == "email" => {
+        EMAIL_VERIFY | PASSWORD_RESET | INVITATION | TRIAL_ENDING | CALENDAR_BROKEN | CHANGED_IN_GOOGLE
+            if channel == "email" => {
             account_mail(app, envelope).await
         }
         _ => Ok(Prepared::Skip("no message for this channel")),
@@ -226,6 +228,11 @@ async fn account_mail(_app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
         EMAIL_VERIFY => format!("{}/verify-email?token={token}", app_url()),
         INVITATION => format!("{}/accept-invitation?token={token}", app_url()),
         TRIAL_ENDING => format!("{}/billing", app_url()),
+        CALENDAR_BROKEN => format!("{}/settings/calendar", app_url()),
+        CHANGED_IN_GOOGLE => {
+            let id = p.get("appointment_id").and_then(Value::as_str).unwrap_or_default();
+            format!("{}/appointments/{id}", app_url())
+        }
         _ => return Ok(Prepared::Skip("unknown message kind")),
     };
     let mut facts = p.clone();

@@ -28,6 +28,8 @@ const FILES: &[(&str, &str)] = &[
     ("en/auth.email_verify", include_str!("../templates/en/auth.email_verify.j2")),
     ("en/staff.invitation", include_str!("../templates/en/staff.invitation.j2")),
     ("en/billing.trial_ending", include_str!("../templates/en/billing.trial_ending.j2")),
+    ("en/calendar.broken", include_str!("../templates/en/calendar.broken.j2")),
+    ("en/calendar.changed_in_google", include_str!("../templates/en/calendar.changed_in_google.j2")),
     ("de/appointment.booked", include_str!("../templates/de/appointment.booked.j2")),
     ("de/appointment.cancelled", include_str!("../templates/de/appointment.cancelled.j2")),
     ("de/appointment.rescheduled", include_str!("../templates/de/appointment.rescheduled.j2")),

@@ -66,6 +66,10 @@ pub enum Permission {
     ViewNotifications,
     /// The SaaS subscription: checkout, the customer portal, cancelling.
     ManageBilling,
+    /// Connect or disconnect one's own Google Calendar.
+    ConnectOwnCalendar,
+    /// Connect or disconnect any staff member's Google Calendar.
+    ManageCalendars,
 }
 
 use Role::{Manager, Owner, Staff};
@@ -91,6 +95,8 @@ pub const MATRIX: &[(Permission, &[Role])] = &[
     (Permission::ManageWaitlist, &[Owner, Manager, Staff]),
     (Permission::ViewNotifications, &[Owner, Manager]),
     (Permission::ManageBilling, &[Owner]),
+    (Permission::ConnectOwnCalendar, &[Owner, Manager, Staff]),
+    (Permission::ManageCalendars, &[Owner, Manager]),
 ];
 
 impl Permission {
