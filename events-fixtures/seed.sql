@@ -41,3 +41,12 @@ INSERT INTO platform_admins (user_id) VALUES ('01900000-0000-7000-8000-000000000
 UPDATE plans SET stripe_price_id = 'price_kairos_' || id || '_monthly' WHERE id <> 'free';
 INSERT INTO billing_accounts (business_id, stripe_customer_id, subscription_id, plan_id, status, synced_at)
     VALUES ('01900000-0000-7000-8000-00000000000a', '{{stripe_customer}}', '{{stripe_subscription}}', 'pro', 'active', '{{now}}');
+-- Alex's Google Calendar connection, broken (Google refused its grant): the calendar
+-- binaries answer it without calling Google; the token columns hold no real token.
+INSERT INTO calendar_connections (id, business_id, staff_id, google_email, write_calendar_id, token_key_id,
+                                  token_wrapped_key, token_ciphertext, scopes, status, broken_reason, broken_at, connected_at)
+    VALUES ('01900000-0000-7000-8000-0000000000f8', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000d1',
+            'alex@gmail.example', 'alex@gmail.example', 'fixture', '\x00', '\x00', 'https://www.googleapis.com/auth/calendar.events',
+            'broken', 'Token has been expired or revoked.', '{{now}}', '{{now}}');
+INSERT INTO calendar_feeds (connection_id, business_id, calendar_id, time_zone)
+    VALUES ('01900000-0000-7000-8000-0000000000f8', '01900000-0000-7000-8000-00000000000a', 'alex@gmail.example', 'Europe/Berlin');

@@ -117,7 +117,8 @@ impl Config {
                 .to_owned(),
             google_calendar_secret_id: var("GOOGLE_CALENDAR_SECRET_ID")
                 .unwrap_or_else(|| "kairos/google-calendar".into()),
-            calendar_keys_secret_id: var("CALENDAR_KEYS_SECRET_ID").unwrap_or_else(|| "kairos/calendar-token-keys".into()),
+            calendar_keys_secret_id: var("CALENDAR_KEYS_SECRET_ID")
+                .unwrap_or_else(|| "kairos/calendar-token-keys".into()),
             event_routes: json("EVENT_ROUTES"),
             fleet_queues: json("FLEET_QUEUES"),
         }

@@ -11,6 +11,7 @@ mod auth;
 mod availability;
 mod billing;
 mod business;
+mod calendar;
 mod clock;
 mod customers;
 mod housekeeping;

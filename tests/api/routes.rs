@@ -84,6 +84,10 @@ async fn every_route_refuses_strangers_other_tenants_and_lesser_roles() {
             // Stripe's signature is its token: unsigned is refused before anything is read.
             let res = t.call(method.clone(), &path, None, body.clone(), &[]).await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name} unsigned: {}", res.body);
+        } else if access == "google" {
+            // Google's channel headers are its credentials: a request without them is refused.
+            let res = t.call(method.clone(), &path, None, body.clone(), &[]).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name} without channel headers: {}", res.body);
         } else {
             // Public and link routes never ask for a token; a token does not widen them.
             assert!(matches!(access, "public" | "customer-link"), "{name}: {access} route without the authorizer");

@@ -153,6 +153,9 @@ pub struct TestApp {
     pub whatsapp: local::whatsapp_fake::Fake,
     /// This test's Stripe (stateful; its webhooks reach the fleet after [`TestApp::stripe_webhooks`]).
     pub stripe: stripe_fake::Fake,
+    /// This test's Google (OAuth and Calendar; its push notifications reach the fleet,
+    /// which every test app serves on a port of its own, `config.api_url`).
+    pub google: google_fake::Fake,
 }
 
 /// The signing secret of the fleet's Stripe webhook endpoint in the tests.
@@ -242,6 +245,15 @@ impl TestApp {
             .execute(&db.admin)
             .await
             .expect("set the plans' Stripe prices");
+        let google = google_fake::Fake::start().await;
+        config.google_oauth_auth_url = google.auth_url();
+        config.google_oauth_token_url = google.token_url();
+        config.google_oauth_revoke_url = google.revoke_url();
+        config.google_calendar_api_base = google.api_base();
+        config.google_calendar_secret_id = ensure_google_secrets().await;
+        config.calendar_keys_secret_id = CALENDAR_KEYS_SECRET_ID.into();
+        let fleet_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        config.api_url = format!("http://{}", fleet_listener.local_addr().expect("addr"));
         configure(&mut config);
         let pool = PgPoolOptions::new()
             .max_connections(config.database_max_connections)
@@ -253,7 +265,9 @@ impl TestApp {
             app = app.with_now(now);
         }
         let router = local::router(app.clone());
-        TestApp { db, app, router, whatsapp, stripe }
+        let served = router.clone();
+        tokio::spawn(async move { axum::serve(fleet_listener, served).await });
+        TestApp { db, app, router, whatsapp, stripe, google }
     }
 
     pub async fn call(
@@ -495,6 +509,33 @@ pub async fn ensure_stripe_secret(api_key: &str) -> String {
             .send()
             .await
             .expect("the Stripe secret");
+        id
+    })
+    .await
+    .clone()
+}
+
+/// The master keys that seal calendar refresh tokens in the tests.
+pub const CALENDAR_KEYS_SECRET_ID: &str = "kairos/test-calendar-token-keys";
+
+/// The Google Calendar OAuth client (the fake's) and the token sealing keys. Returns the
+/// client secret's id.
+pub async fn ensure_google_secrets() -> String {
+    static DONE: OnceCell<String> = OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let id = "kairos/test-google-calendar".to_owned();
+        let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+        let client = json!({"client_id": google_fake::CLIENT_ID, "client_secret": google_fake::CLIENT_SECRET});
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        let keys =
+            json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
+        for (name, value) in [(id.as_str(), client), (CALENDAR_KEYS_SECRET_ID, keys)] {
+            if secrets.describe_secret().secret_id(name).send().await.is_err() {
+                // Another test process may create it meanwhile; either way it exists after.
+                let _ = secrets.create_secret().name(name).secret_string(value.to_string()).send().await;
+            }
+        }
         id
     })
     .await

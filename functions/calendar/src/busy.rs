@@ -74,10 +74,10 @@ mod tests {
         assert_eq!(busy.0.to_rfc3339(), "2026-03-02T09:00:00+00:00");
         assert!(range(&with(serde_json::json!({"transparency": "transparent"})), utc).is_none());
         assert!(range(&with(serde_json::json!({"status": "cancelled"})), utc).is_none());
-        let declined = serde_json::json!({"attendees": [{"email": "me@x", "self": true, "responseStatus": "declined"}]});
+        let declined =
+            serde_json::json!({"attendees": [{"email": "me@x", "self": true, "responseStatus": "declined"}]});
         assert!(range(&with(declined), utc).is_none());
-        let other_declined =
-            serde_json::json!({"attendees": [{"email": "o@x", "responseStatus": "declined"}, {"email": "me@x", "self": true, "responseStatus": "accepted"}]});
+        let other_declined = serde_json::json!({"attendees": [{"email": "o@x", "responseStatus": "declined"}, {"email": "me@x", "self": true, "responseStatus": "accepted"}]});
         assert!(range(&with(other_declined), utc).is_some(), "someone else declining changes nothing");
         let ours = serde_json::json!({"extendedProperties": {"private": {"kairos_appointment": "0190aaaa-0000-7000-8000-000000000000"}}});
         assert!(range(&with(ours), utc).is_none());

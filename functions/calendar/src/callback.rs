@@ -88,8 +88,7 @@ async fn handler(State(app): State<App>, Query(q): Query<Callback>) -> ApiResult
     let Some(primary) = calendars.iter().find(|c| c.primary) else {
         return Err(ApiError::unavailable().with_detail("Google listed no primary calendar; try again shortly"));
     };
-    let connection_id =
-        store(&app, business_id, staff_id, &refresh_token, &tokens.scope, primary, &calendars).await?;
+    let connection_id = store(&app, business_id, staff_id, &refresh_token, &tokens.scope, primary, &calendars).await?;
     connection::remember_access(connection_id, &tokens.access_token, tokens.expires_in, app.now());
     tracing::info!(%business_id, %staff_id, %connection_id, "calendar connected");
     Ok(back_to_app(&app, "connected"))

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::db::Tx;
 use shared::operation::{DATABASE_SECRET, JWT_SECRET};
-use shared::{Access, ApiError, ApiResult, App, Auth, Json, OptionalJson, Operation, Permission};
+use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, OptionalJson, Permission};
 use uuid::Uuid;
 
 use crate::connection::GOOGLE_SECRET;
@@ -107,11 +107,10 @@ async fn handler(
 /// The staff member the caller may connect: their own record, or (owners and managers)
 /// any live staff member of the business.
 pub async fn whose(tx: &mut Tx, auth: &Auth, wanted: Option<Uuid>) -> ApiResult<Uuid> {
-    let own: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM staff WHERE user_id = $1 AND deleted_at IS NULL")
-            .bind(auth.user_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let own: Option<Uuid> = sqlx::query_scalar("SELECT id FROM staff WHERE user_id = $1 AND deleted_at IS NULL")
+        .bind(auth.user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
     match wanted {
         None => own.ok_or_else(|| {
             ApiError::validation("staff_id", "you have no staff profile here; name the staff member to connect")

@@ -201,11 +201,19 @@ pub async fn mark_broken(tx: &mut Tx, app: &App, connection: &Connection, reason
     .await?
     .rows_affected();
     if changed == 1 {
-        let staff: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT name, email FROM staff WHERE id = $1").bind(connection.staff_id).fetch_optional(&mut **tx).await?;
+        let staff: Option<(String, Option<String>)> = sqlx::query_as("SELECT name, email FROM staff WHERE id = $1")
+            .bind(connection.staff_id)
+            .fetch_optional(&mut **tx)
+            .await?;
         let (name, email) = staff.unwrap_or_default();
         let email = email.unwrap_or_else(|| connection.google_email.clone());
-        let event = Broken { connection_id: connection.id, connected_at: connection.connected_at, email, name, google_email: connection.google_email.clone() };
+        let event = Broken {
+            connection_id: connection.id,
+            connected_at: connection.connected_at,
+            email,
+            name,
+            google_email: connection.google_email.clone(),
+        };
         outbox::push(tx, connection.business_id, &event).await?;
     }
     forget_access(connection.id);

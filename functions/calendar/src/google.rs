@@ -325,7 +325,8 @@ async fn api(
             .and_then(|v| v.trim().parse().ok())
             .map(Duration::from_secs);
         let text = res.text().await.unwrap_or_default();
-        let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        let value: Value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         if status.is_success() {
             return Ok((status != StatusCode::NO_CONTENT && !text.is_empty()).then_some(value));
         }

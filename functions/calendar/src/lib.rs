@@ -17,12 +17,5 @@ pub mod webhook;
 
 use shared::Operation;
 
-pub const OPERATIONS: &[&Operation] = &[
-    &connect::OP,
-    &callback::OP,
-    &disconnect::OP,
-    &webhook::OP,
-    &sync::OP,
-    &schedule::OP,
-    &push::OP,
-];
+pub const OPERATIONS: &[&Operation] =
+    &[&connect::OP, &callback::OP, &disconnect::OP, &webhook::OP, &sync::OP, &schedule::OP, &push::OP];

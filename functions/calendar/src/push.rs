@@ -170,11 +170,12 @@ async fn write(
             return Ok(Pushed::Unchanged);
         }
         let id = m.event_id.clone();
-        session.call(|access| {
-            let id = id.clone();
-            async move { google::delete_event(app, &access, calendar, &id).await }
-        })
-        .await?;
+        session
+            .call(|access| {
+                let id = id.clone();
+                async move { google::delete_event(app, &access, calendar, &id).await }
+            })
+            .await?;
         set_state(tx, appointment_id, "removed", facts.sequence).await?;
         return Ok(Pushed::Deleted);
     }
@@ -206,7 +207,9 @@ async fn write(
                     keep(tx, conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
                     Ok(Pushed::Inserted)
                 }
-                Err(CallError::Google(GoogleError::Duplicate)) => adopt(session, tx, appointment_id, facts, &id, &body).await,
+                Err(CallError::Google(GoogleError::Duplicate)) => {
+                    adopt(session, tx, appointment_id, facts, &id, &body).await
+                }
                 Err(e) => Err(e),
             }
         }
@@ -225,11 +228,11 @@ async fn adopt(
 ) -> Result<Pushed, CallError> {
     let app = session.app;
     let calendar = session.connection.write_calendar_id.as_str();
-    let found = session
-        .call(|access| async move { google::get_event(app, &access, calendar, id).await })
-        .await?;
+    let found = session.call(|access| async move { google::get_event(app, &access, calendar, id).await }).await?;
     if found.appointment_id() != Some(appointment_id) {
-        return Err(CallError::Failed(ApiError::internal(format!("Google event {id} is not appointment {appointment_id}'s"))));
+        return Err(CallError::Failed(ApiError::internal(format!(
+            "Google event {id} is not appointment {appointment_id}'s"
+        ))));
     }
     if found.status == "cancelled" {
         keep(tx, session.connection, appointment_id, id, found.etag.as_deref(), facts.sequence, "deleted_in_google")

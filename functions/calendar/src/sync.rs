@@ -169,7 +169,11 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
         reads.push(read);
     }
 
-    sqlx::query("SELECT calendar_busy_write_lock($1)").bind(conn.staff_id).execute(&mut **tx).await.map_err(ApiError::from)?;
+    sqlx::query("SELECT calendar_busy_write_lock($1)")
+        .bind(conn.staff_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(ApiError::from)?;
     for (feed, read) in feeds.iter().zip(reads) {
         write(app, tx, conn, feed, read).await?;
     }
@@ -178,7 +182,11 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
 
 /// Read a calendar: incrementally from its sync token, or the whole window when there is
 /// none, it is a day old, or Google no longer takes it (410).
-async fn read_feed(session: &Session<'_>, feed: &Feed, window: (DateTime<Utc>, DateTime<Utc>)) -> Result<Read, CallError> {
+async fn read_feed(
+    session: &Session<'_>,
+    feed: &Feed,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Read, CallError> {
     let now = session.app.now();
     let stale = feed.full_synced_at.is_none_or(|at| at < now - FULL_EVERY);
     let mut token = if stale { None } else { feed.sync_token.clone() };
@@ -186,11 +194,8 @@ async fn read_feed(session: &Session<'_>, feed: &Feed, window: (DateTime<Utc>, D
         let mut items = Vec::new();
         let mut page: Option<String> = None;
         loop {
-            let mut query: Vec<(&str, String)> = vec![
-                ("singleEvents", "true".into()),
-                ("showDeleted", "true".into()),
-                ("maxResults", "250".into()),
-            ];
+            let mut query: Vec<(&str, String)> =
+                vec![("singleEvents", "true".into()), ("showDeleted", "true".into()), ("maxResults", "250".into())];
             match &token {
                 Some(t) => query.push(("syncToken", t.clone())),
                 None => {
@@ -360,7 +365,8 @@ async fn ours_changed(app: &App, tx: &mut Tx, conn: &Connection, item: &Event) -
     if state != "live" || status == "cancelled" {
         return Ok(());
     }
-    let start = item.start.as_ref().and_then(|w| w.date_time.as_deref()).and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let start =
+        item.start.as_ref().and_then(|w| w.date_time.as_deref()).and_then(|t| DateTime::parse_from_rfc3339(t).ok());
     let change = if item.status == "cancelled" {
         "deleted"
     } else if start.is_some_and(|s| s.with_timezone(&Utc) != starts_at) {

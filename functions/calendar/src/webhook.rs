@@ -43,9 +43,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 async fn handler(State(app): State<App>, headers: HeaderMap) -> ApiResult<StatusCode> {
-    let missing = || {
-        ApiError::new(StatusCode::BAD_REQUEST, "NOT_A_NOTIFICATION", "not a Google Calendar push notification")
-    };
+    let missing =
+        || ApiError::new(StatusCode::BAD_REQUEST, "NOT_A_NOTIFICATION", "not a Google Calendar push notification");
     let channel = header(&headers, "x-goog-channel-id").ok_or_else(missing)?;
     let state = header(&headers, "x-goog-resource-state").ok_or_else(missing)?;
     let token = header(&headers, "x-goog-channel-token").unwrap_or_default();

@@ -79,7 +79,8 @@ pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
         }
         OFFERED => waitlist_offer(app, envelope, channel).await,
         EMAIL_VERIFY | PASSWORD_RESET | INVITATION | TRIAL_ENDING | CALENDAR_BROKEN | CHANGED_IN_GOOGLE
-            if channel == "email" => {
+            if channel == "email" =>
+        {
             account_mail(app, envelope).await
         }
         _ => Ok(Prepared::Skip("no message for this channel")),
