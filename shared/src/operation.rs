@@ -396,6 +396,8 @@ impl Operation {
                 "secret:jwt-signing-keys" => env.push("JWT_SECRET_ID".into()),
                 "secret:whatsapp" => env.extend(["WHATSAPP_SECRET_ID".into(), "WHATSAPP_API_BASE".into()]),
                 "secret:stripe" => env.extend(["STRIPE_SECRET_ID".into(), "STRIPE_API_BASE".into()]),
+                "secret:google-calendar" => env.push("GOOGLE_CALENDAR_SECRET_ID".into()),
+                "secret:calendar-token-keys" => env.push("CALENDAR_KEYS_SECRET_ID".into()),
                 "ses:identity" => env.extend(["SES_FROM_ADDRESS".into(), "SES_CONFIGURATION_SET".into()]),
                 queue if queue.starts_with("queue:") => env.push(Queue::url_variable(&queue["queue:".len()..])),
                 _ => {}

@@ -176,7 +176,7 @@ async fn write(
                 async move { google::delete_event(app, &access, calendar, &id).await }
             })
             .await?;
-        set_state(tx, appointment_id, "removed", facts.sequence).await?;
+        set_state(tx, app.now(), appointment_id, "removed", facts.sequence).await?;
         return Ok(Pushed::Deleted);
     }
     let body = event_body(appointment_id, facts);
@@ -191,7 +191,7 @@ async fn write(
                     async move { google::patch_event(app, &access, calendar, &id, &body).await }
                 })
                 .await?;
-            keep(tx, conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
+            keep(tx, app.now(), conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
             Ok(Pushed::Patched)
         }
         None => {
@@ -204,7 +204,8 @@ async fn write(
                 .await;
             match inserted {
                 Ok(event) => {
-                    keep(tx, conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
+                    keep(tx, app.now(), conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live")
+                        .await?;
                     Ok(Pushed::Inserted)
                 }
                 Err(CallError::Google(GoogleError::Duplicate)) => {
@@ -235,8 +236,17 @@ async fn adopt(
         ))));
     }
     if found.status == "cancelled" {
-        keep(tx, session.connection, appointment_id, id, found.etag.as_deref(), facts.sequence, "deleted_in_google")
-            .await?;
+        keep(
+            tx,
+            app.now(),
+            session.connection,
+            appointment_id,
+            id,
+            found.etag.as_deref(),
+            facts.sequence,
+            "deleted_in_google",
+        )
+        .await?;
         return Ok(Pushed::Skipped("the event was deleted in Google"));
     }
     let event = session
@@ -245,7 +255,8 @@ async fn adopt(
             async move { google::patch_event(app, &access, calendar, id, &body).await }
         })
         .await?;
-    keep(tx, session.connection, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
+    keep(tx, app.now(), session.connection, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live")
+        .await?;
     Ok(Pushed::Adopted)
 }
 
@@ -263,8 +274,10 @@ fn event_body(appointment_id: Uuid, facts: &Facts) -> Value {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn keep(
     tx: &mut Tx,
+    now: DateTime<Utc>,
     conn: &Connection,
     appointment_id: Uuid,
     event_id: &str,
@@ -275,9 +288,9 @@ async fn keep(
     sqlx::query(
         "INSERT INTO calendar_appointment_events (appointment_id, business_id, connection_id, calendar_id, event_id,
                                                   etag, sequence, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
          ON CONFLICT (appointment_id) DO UPDATE SET connection_id = $3, calendar_id = $4, event_id = $5, etag = $6,
-             sequence = $7, state = $8, updated_at = now()",
+             sequence = $7, state = $8, updated_at = $9",
     )
     .bind(appointment_id)
     .bind(conn.business_id)
@@ -287,18 +300,22 @@ async fn keep(
     .bind(etag)
     .bind(sequence)
     .bind(state)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-async fn set_state(tx: &mut Tx, appointment_id: Uuid, state: &str, sequence: i32) -> ApiResult<()> {
-    sqlx::query("UPDATE calendar_appointment_events SET state = $2, sequence = $3, updated_at = now() WHERE appointment_id = $1")
-        .bind(appointment_id)
-        .bind(state)
-        .bind(sequence)
-        .execute(&mut **tx)
-        .await?;
+async fn set_state(tx: &mut Tx, now: DateTime<Utc>, appointment_id: Uuid, state: &str, sequence: i32) -> ApiResult<()> {
+    sqlx::query(
+        "UPDATE calendar_appointment_events SET state = $2, sequence = $3, updated_at = $4 WHERE appointment_id = $1",
+    )
+    .bind(appointment_id)
+    .bind(state)
+    .bind(sequence)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -311,7 +328,7 @@ async fn remove_from(app: &App, tx: &mut Tx, appointment_id: Uuid, m: &Mapping) 
     let session = Session { app, connection: &old };
     let (calendar, id) = (m.calendar_id.as_str(), m.event_id.as_str());
     match session.call(|access| async move { google::delete_event(app, &access, calendar, id).await }).await {
-        Ok(()) => set_state(tx, appointment_id, "removed", m.sequence).await,
+        Ok(()) => set_state(tx, app.now(), appointment_id, "removed", m.sequence).await,
         Err(CallError::Broken(reason)) => connection::mark_broken(tx, app, &old, &reason).await,
         Err(e) => e.into_result(),
     }
