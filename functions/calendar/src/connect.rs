@@ -60,6 +60,8 @@ async fn handler(
 ) -> ApiResult<(StatusCode, Json<Started>)> {
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let staff_id = whose(&mut tx, &auth, req.staff_id).await?;
+    let email: Option<String> =
+        sqlx::query_scalar("SELECT email FROM staff WHERE id = $1").bind(staff_id).fetch_one(&mut *tx).await?;
     let client = google::client_secret(&app).await?;
     let now = app.now();
     let expires_at = now + STATE_TTL;
@@ -86,7 +88,8 @@ async fn handler(
         .map_err(ApiError::internal)?;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let redirect = crate::callback::redirect_uri(&app);
-    let query: String = form_urlencoded::Serializer::new(String::new())
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
         .append_pair("client_id", &client.client_id)
         .append_pair("redirect_uri", &redirect)
         .append_pair("response_type", "code")
@@ -97,8 +100,12 @@ async fn handler(
         .append_pair("include_granted_scopes", "true")
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+        .append_pair("code_challenge_method", "S256");
+    // Google preselects the staff member's account when the address is a Google one.
+    if let Some(email) = &email {
+        query.append_pair("login_hint", email);
+    }
+    let query = query.finish();
     let authorization_url = format!("{}?{query}", app.config.google_oauth_auth_url);
     tracing::info!(business_id = %auth.business_id, %staff_id, "calendar connection started");
     Ok((StatusCode::CREATED, Json(Started { staff_id, authorization_url, expires_at })))

@@ -68,6 +68,18 @@ async fn local_stripe() -> std::result::Result<Option<stripe_fake::Fake>, std::i
     Ok(Some(stripe_fake::Fake::start_on(&bind).await?))
 }
 
+/// The Google stand-in (OAuth and Calendar) on `$GOOGLE_FAKE_BIND` (default
+/// 127.0.0.1:12112), unless GOOGLE_CALENDAR_API_BASE names a Google to use instead. Its
+/// consent page signs anyone in: connecting a staff member's calendar locally works
+/// without a Google account.
+async fn local_google() -> std::result::Result<Option<google_fake::Fake>, std::io::Error> {
+    if std::env::var("GOOGLE_CALENDAR_API_BASE").is_ok() {
+        return Ok(None);
+    }
+    let bind = std::env::var("GOOGLE_FAKE_BIND").unwrap_or_else(|_| "127.0.0.1:12112".into());
+    Ok(Some(google_fake::Fake::start_on(&bind).await?))
+}
+
 async fn seed() -> Result {
     let app = local::app_from_env().await?;
     println!("{}", local::seed::demo(app).await?);
@@ -76,18 +88,31 @@ async fn seed() -> Result {
 
 async fn serve() -> Result {
     let stripe = local_stripe().await?;
+    let google = local_google().await?;
+    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let app = shared::App::from_env_with(|config| {
         local::wire(config);
         if let Some(fake) = &stripe {
             config.stripe_api_base = fake.base_url();
         }
+        if let Some(fake) = &google {
+            config.google_oauth_auth_url = fake.auth_url();
+            config.google_oauth_token_url = fake.token_url();
+            config.google_oauth_revoke_url = fake.revoke_url();
+            config.google_calendar_api_base = fake.api_base();
+            if std::env::var("API_URL").is_err() {
+                config.api_url = format!("http://{bind}");
+            }
+        }
     })
     .await?;
-    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     if let Some(fake) = &stripe {
         fake.add_endpoint(&format!("http://{bind}/v1/webhooks/stripe"), LOCAL_STRIPE_WEBHOOK_SECRET);
         tracing::info!("Stripe stand-in on {} (checkout pages included)", fake.base_url());
+    }
+    if let Some(fake) = &google {
+        tracing::info!("Google stand-in on {} (OAuth consent and Calendar API)", fake.base_url());
     }
     let routes = local::operations().iter().filter(|o| o.http_route().is_some()).count();
     tracing::info!("serving {routes} routes on http://{bind}");

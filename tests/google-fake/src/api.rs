@@ -105,8 +105,13 @@ impl State {
 async fn authorize(Extract(fake): Extract<Fake>, uri: Uri) -> Response {
     fake.with_state(|st| {
         let redirect = AuthRequest::parse(uri.query().unwrap_or_default()).and_then(|request| {
-            let email = request.login_hint.clone().filter(|e| st.users.contains_key(e));
-            let email = email.ok_or("this fake needs the login_hint of an added user")?;
+            // A browser arriving with the email of someone new signs them up, with a primary
+            // calendar in UTC (the local fleet's users are made this way).
+            let email = request.login_hint.clone().ok_or("this fake needs a login_hint")?;
+            if !st.users.contains_key(&email) {
+                st.users.entry(email.clone()).or_default();
+                st.add_calendar(&email, &email, &email, "UTC");
+            }
             Ok(st.oauth.consent(request, &email, st.clock.now()))
         });
         let response = match redirect {

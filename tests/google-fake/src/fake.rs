@@ -44,9 +44,13 @@ impl Fake {
     /// # Panics
     /// When no port can be bound or no HTTP client built.
     pub async fn start() -> Fake {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("the Google fake could not bind: {e}"));
-        let address = listener.local_addr().unwrap_or_else(|e| panic!("the Google fake has no address: {e}"));
+        Fake::start_on("127.0.0.1:0").await.unwrap_or_else(|e| panic!("the Google fake could not bind: {e}"))
+    }
+
+    /// Serve on `bind` (the local fleet's fixed port).
+    pub async fn start_on(bind: &str) -> std::io::Result<Fake> {
+        let listener = TcpListener::bind(bind).await?;
+        let address = listener.local_addr()?;
         let base_url = format!("http://{address}");
         // reqwest sets up TLS even for plain http and needs a process-wide rustls provider.
         let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -66,7 +70,7 @@ impl Fake {
                 tracing::error!(%error, "the Google fake stopped serving");
             }
         });
-        fake
+        Ok(fake)
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
