@@ -35,6 +35,19 @@ export interface EnvConfig {
   whatsappApiBase: string;
   /** The Stripe API's base URL (`STRIPE_API_BASE`): https, ending in `/`. */
   stripeApiBase: string;
+  /**
+   * The API's public origin (`API_URL`): https, no path. Google sends the browser back to
+   * `<apiUrl>/v1/calendar/callback` and posts channel notifications to
+   * `<apiUrl>/v1/webhooks/google-calendar`. CloudFront serves `/v1/*` under the web app's
+   * origin, so this is `appUrl`'s origin unless the API gets a domain of its own.
+   */
+  apiUrl: string;
+  /** Google's OAuth 2.0 endpoints (`GOOGLE_OAUTH_AUTH_URL`, `_TOKEN_URL`, `_REVOKE_URL`): https. */
+  googleOAuthAuthUrl: string;
+  googleOAuthTokenUrl: string;
+  googleOAuthRevokeUrl: string;
+  /** The Google Calendar API v3 base (`GOOGLE_CALENDAR_API_BASE`): https, no trailing `/`. */
+  googleCalendarApiBase: string;
   /** Empty means the feature is not configured in this environment. */
   googleClientId: string;
   appleClientId: string;
@@ -69,7 +82,8 @@ function validate(c: EnvConfig): void {
   };
   const required: (keyof EnvConfig)[] = [
     'region', 'availabilityZones', 'vpcCidr', 'appUrl', 'corsAllowedOrigin', 'emailDomain', 'sesFromAddress',
-    'whatsappApiBase', 'stripeApiBase', 'googleClientId', 'appleClientId', 'logLevel', 'logRetentionDays', 'database',
+    'whatsappApiBase', 'stripeApiBase', 'apiUrl', 'googleOAuthAuthUrl', 'googleOAuthTokenUrl', 'googleOAuthRevokeUrl',
+    'googleCalendarApiBase', 'googleClientId', 'appleClientId', 'logLevel', 'logRetentionDays', 'database',
     'authorizerCacheSeconds', 'alarmEmail',
   ];
   for (const key of required) if (c[key] === undefined) fail(`${key} is missing`);
@@ -81,6 +95,17 @@ function validate(c: EnvConfig): void {
   // The functions join Stripe's paths onto this base, so it ends in a slash.
   if (typeof c.stripeApiBase !== 'string' || !/^https:\/\/[^/\s]+\/(\S*\/)?$/.test(c.stripeApiBase)) {
     fail('stripeApiBase must be an https:// URL ending in /');
+  }
+  // Google must reach the API over https; the functions append the paths to the origin.
+  if (typeof c.apiUrl !== 'string' || !/^https:\/\/[^/\s]+$/.test(c.apiUrl)) {
+    fail('apiUrl must be one https:// origin (https://host[:port], no path)');
+  }
+  for (const key of ['googleOAuthAuthUrl', 'googleOAuthTokenUrl', 'googleOAuthRevokeUrl'] as const) {
+    if (typeof c[key] !== 'string' || !/^https:\/\/[^/\s]+(\/\S*)?$/.test(c[key])) fail(`${key} must be an https:// URL`);
+  }
+  // The functions join `/calendars/...` onto this base, so it has no trailing slash.
+  if (typeof c.googleCalendarApiBase !== 'string' || !/^https:\/\/[^/\s]+(\/\S*[^/\s])?$/.test(c.googleCalendarApiBase)) {
+    fail('googleCalendarApiBase must be an https:// URL without a trailing /');
   }
   if (!c.sesFromAddress.endsWith(`@${c.emailDomain}`)) fail('sesFromAddress must be an address of emailDomain');
   if (c.authorizerCacheSeconds < 0 || c.authorizerCacheSeconds > 3600) fail('authorizerCacheSeconds must be 0..3600');

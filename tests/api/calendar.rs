@@ -578,3 +578,19 @@ async fn an_event_deleted_in_google_leaves_the_appointment_and_tells_the_owner()
         .unwrap();
     assert_eq!(queued, 1, "the owner is told once");
 }
+
+#[tokio::test]
+async fn connecting_writes_the_appointments_already_booked() {
+    let (t, salon) = berlin_salon().await;
+    let before: Uuid = t.book(&salon, "2026-03-03T09:00:00Z", None, "casey@example.com").await.id().parse().unwrap();
+    let cancelled = t.book(&salon, "2026-03-03T12:00:00Z", None, "robin@example.com").await.id();
+    let res = t.post(&format!("/v1/appointments/{cancelled}/cancel"), Some(&salon.tenant.owner), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // Their messages were taken while there was no connection: nothing to write then.
+    assert!(t.drain(&calendar::push::OP).await >= 2);
+    assert!(ours(&t).is_empty());
+    connect(&t, &salon).await;
+    let events = ours(&t);
+    assert_eq!(events.len(), 1, "the booked one, not the cancelled one: {events:?}");
+    assert_eq!(events[0]["id"], event_id(before));
+}

@@ -89,7 +89,8 @@ pub struct Request {
     /// An appointment whose own time does not count as busy (it is being moved).
     pub ignore_appointment: Option<Uuid>,
     /// Whether appointments make time busy; without them the answer is what the hours
-    /// alone would offer (to tell "taken" from "never offered").
+    /// (and the staff member's Google busy time, which always counts) would offer, to
+    /// tell "taken" from "never offered".
     pub count_bookings: bool,
 }
 

@@ -82,6 +82,8 @@ pub struct Outcome {
     /// Calendars read in full (first sync, a 410, the daily refresh).
     pub full: usize,
     pub channels_renewed: usize,
+    /// Upcoming appointments written to Google (a new connection's first sync).
+    pub pushed: usize,
     /// The connection is gone, broken, or just broke.
     pub skipped: Option<&'static str>,
 }
@@ -114,8 +116,11 @@ pub async fn run(app: &App, business_id: Uuid, connection_id: Uuid, cause: &str)
         return Ok(Outcome { skipped: Some("the connection is broken"), ..Outcome::default() });
     }
     match sync_locked(app, &mut tx, &conn, cause).await {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
             tx.commit().await?;
+            if cause.starts_with("connected") {
+                outcome.pushed = push_upcoming(app, &conn).await?;
+            }
             Ok(outcome)
         }
         Err(CallError::Broken(reason)) => {
@@ -178,6 +183,26 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
         write(app, tx, conn, feed, read).await?;
     }
     Ok(outcome)
+}
+
+/// A new connection: the staff member's upcoming appointments are written to Google too,
+/// not only those booked from now on (each as calendar-push writes it, so a repeat makes
+/// no second event).
+async fn push_upcoming(app: &App, conn: &Connection) -> ApiResult<usize> {
+    let mut tx = app.db.tenant_tx(conn.business_id).await?;
+    let upcoming: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM appointments WHERE staff_id = $1 AND status = 'confirmed' AND ends_at > $2
+         ORDER BY starts_at LIMIT 1000",
+    )
+    .bind(conn.staff_id)
+    .bind(app.now())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    for id in &upcoming {
+        crate::push::push(app, conn.business_id, *id).await?;
+    }
+    Ok(upcoming.len())
 }
 
 /// Read a calendar: incrementally from its sync token, or the whole window when there is
