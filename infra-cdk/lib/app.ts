@@ -60,6 +60,7 @@ export function buildKairos(app: App, options: KairosOptions = {}): KairosStacks
     functionSubnets: network.functionSubnets,
     functionSecurityGroup: network.functionSecurityGroup,
     jwtSecret: storage.jwtSecret,
+    calendarKeysSecret: storage.calendarKeysSecret,
   });
   const messaging = new MessagingStack(app, stackName('Messaging'), { ...common('Messaging'), config, manifest });
   const compute = new ComputeStack(app, stackName('Compute'), {
@@ -78,6 +79,8 @@ export function buildKairos(app: App, options: KairosOptions = {}): KairosStacks
       jwtSecret: storage.jwtSecret,
       whatsappSecret: messaging.whatsappSecret,
       stripeSecret: messaging.stripeSecret,
+      googleCalendarSecret: messaging.googleCalendarSecret,
+      calendarKeysSecret: storage.calendarKeysSecret,
       queues: messaging.queues,
       emailIdentityArn: messaging.emailIdentityArn,
       configurationSetArn: messaging.configurationSetArn,

@@ -103,7 +103,7 @@ function validate(c: EnvConfig): void {
   for (const key of ['googleOAuthAuthUrl', 'googleOAuthTokenUrl', 'googleOAuthRevokeUrl'] as const) {
     if (typeof c[key] !== 'string' || !/^https:\/\/[^/\s]+(\/\S*)?$/.test(c[key])) fail(`${key} must be an https:// URL`);
   }
-  // The functions join `/calendars/...` onto this base, so it has no trailing slash.
+  // The functions append paths that start with `/` (`/calendars/...`), so no trailing slash.
   if (typeof c.googleCalendarApiBase !== 'string' || !/^https:\/\/[^/\s]+(\/\S*[^/\s])?$/.test(c.googleCalendarApiBase)) {
     fail('googleCalendarApiBase must be an https:// URL without a trailing /');
   }

@@ -23,6 +23,10 @@ export interface FleetResources {
   whatsappSecret: secretsmanager.ISecret;
   /** The Stripe API key and webhook signing secrets (`secret:stripe`). */
   stripeSecret: secretsmanager.ISecret;
+  /** The Google Calendar OAuth client id and secret (`secret:google-calendar`). */
+  googleCalendarSecret: secretsmanager.ISecret;
+  /** The master keys sealing the calendar refresh tokens (`secret:calendar-token-keys`). */
+  calendarKeysSecret: secretsmanager.ISecret;
   /** By manifest name, dead-letter queues included. */
   queues: Map<string, sqs.IQueue>;
   emailIdentityArn: string;
@@ -32,10 +36,20 @@ export interface FleetResources {
 
 /**
  * Environment names whose presence means the function calls a third party on the internet:
- * the WhatsApp Cloud API, the Stripe API, and Google's and Apple's signing keys (JWKS) for
- * ID tokens.
+ * the WhatsApp Cloud API, the Stripe API, Google's and Apple's signing keys (JWKS) for ID
+ * tokens, and Google's OAuth token and revocation endpoints and the Calendar API.
+ * (`GOOGLE_OAUTH_AUTH_URL` and `API_URL` are not: the browser follows the one, Google calls
+ * the other.)
  */
-const INTERNET_ENVIRONMENT = ['WHATSAPP_API_BASE', 'STRIPE_API_BASE', 'GOOGLE_CLIENT_ID', 'APPLE_CLIENT_ID'];
+const INTERNET_ENVIRONMENT = [
+  'WHATSAPP_API_BASE',
+  'STRIPE_API_BASE',
+  'GOOGLE_CLIENT_ID',
+  'APPLE_CLIENT_ID',
+  'GOOGLE_OAUTH_TOKEN_URL',
+  'GOOGLE_OAUTH_REVOKE_URL',
+  'GOOGLE_CALENDAR_API_BASE',
+];
 
 export function needsInternet(f: FunctionSpec): boolean {
   return f.environment.some((name) => INTERNET_ENVIRONMENT.includes(name));
@@ -68,6 +82,12 @@ export function permissionResources(fleet: FleetResources, p: Permission, functi
     case 'secret:stripe':
       servicePrefix('secretsmanager:');
       return [fleet.stripeSecret.secretArn];
+    case 'secret:google-calendar':
+      servicePrefix('secretsmanager:');
+      return [fleet.googleCalendarSecret.secretArn];
+    case 'secret:calendar-token-keys':
+      servicePrefix('secretsmanager:');
+      return [fleet.calendarKeysSecret.secretArn];
     case 'ses:identity':
       servicePrefix('ses:');
       return [fleet.emailIdentityArn, fleet.configurationSetArn];
@@ -99,7 +119,14 @@ export function environmentFor(config: EnvConfig, fleet: FleetResources, f: Func
     WHATSAPP_API_BASE: config.whatsappApiBase,
     STRIPE_SECRET_ID: fleet.stripeSecret.secretArn,
     STRIPE_API_BASE: config.stripeApiBase,
+    GOOGLE_CALENDAR_SECRET_ID: fleet.googleCalendarSecret.secretArn,
+    CALENDAR_KEYS_SECRET_ID: fleet.calendarKeysSecret.secretArn,
+    GOOGLE_OAUTH_AUTH_URL: config.googleOAuthAuthUrl,
+    GOOGLE_OAUTH_TOKEN_URL: config.googleOAuthTokenUrl,
+    GOOGLE_OAUTH_REVOKE_URL: config.googleOAuthRevokeUrl,
+    GOOGLE_CALENDAR_API_BASE: config.googleCalendarApiBase,
     APP_URL: config.appUrl,
+    API_URL: config.apiUrl,
     GOOGLE_CLIENT_ID: config.googleClientId,
     APPLE_CLIENT_ID: config.appleClientId,
   };

@@ -5,7 +5,8 @@
 // 2. Sets the kairos_app role's password to the one in the application secret, and the
 //    kairos_jobs role's to the one in the jobs secret, which the functions read and RDS
 //    Proxy checks (the migrations create both roles without one).
-// 3. Writes a first JWT signing key if the keys secret has none.
+// 3. Writes a first JWT signing key if the keys secret has none, and likewise a first
+//    master key for sealing the calendar refresh tokens (shared::seal; same shape).
 //
 // Bundled with esbuild into index.js beside `kairos-migrate`; runs on nodejs24.x (AL2023).
 
@@ -25,7 +26,7 @@ const secrets = new SecretsManagerClient({});
 const APP_ROLE = 'kairos_app';
 const JOBS_ROLE = 'kairos_jobs';
 
-export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolean }> {
+export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolean; calendarKeyCreated: boolean }> {
   const host = required('DATABASE_HOST');
   const port = Number(required('DATABASE_PORT'));
   const database = required('DATABASE_NAME');
@@ -62,17 +63,21 @@ export async function handler(): Promise<{ schema: string; jwtKeyCreated: boolea
     await client.end();
   }
 
-  const jwtKeyCreated = await ensureSigningKey(required('JWT_SECRET_ARN'));
-  return { schema, jwtKeyCreated };
+  const jwtKeyCreated = await ensureFirstKey(required('JWT_SECRET_ARN'), 'signing key');
+  const calendarKeyCreated = await ensureFirstKey(required('CALENDAR_KEYS_SECRET_ARN'), 'calendar token key');
+  return { schema, jwtKeyCreated, calendarKeyCreated };
 }
 
-/** Give the signing-keys secret its first key, leaving existing keys alone. */
-async function ensureSigningKey(secretId: string): Promise<boolean> {
+/**
+ * Give a keys secret (`{"keys":[{"kid","secret"}]}`, the JWT signing keys or the calendar
+ * master keys) its first key, 32 random bytes, leaving existing keys alone.
+ */
+async function ensureFirstKey(secretId: string, what: string): Promise<boolean> {
   const current = await secretJson<{ keys?: unknown[] }>(secretId);
   if (Array.isArray(current.keys) && current.keys.length > 0) return false;
   const key = { kid: `k${Date.now()}`, secret: randomBytes(32).toString('base64') };
   await secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ keys: [key] }) }));
-  console.log(`created signing key ${key.kid}`);
+  console.log(`created ${what} ${key.kid}`);
   return true;
 }
 

@@ -35,6 +35,8 @@ export interface DatabaseStackProps extends StackProps {
   functionSubnets: ec2.SubnetSelection;
   functionSecurityGroup: ec2.ISecurityGroup;
   jwtSecret: secretsmanager.ISecret;
+  /** The master keys sealing the calendar refresh tokens; the setup writes the first one. */
+  calendarKeysSecret: secretsmanager.ISecret;
 }
 
 const DATABASE_NAME = 'kairos';
@@ -213,13 +215,15 @@ export class DatabaseStack extends Stack {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-        resources: [props.jwtSecret.secretArn],
+        resources: [props.jwtSecret.secretArn, props.calendarKeysSecret.secretArn],
       }),
     );
 
     return new lambda.Function(this, 'Setup', {
       functionName: name,
-      description: 'Applies migrations, sets the kairos_app and kairos_jobs passwords, creates the first JWT signing key',
+      description:
+        'Applies migrations, sets the kairos_app and kairos_jobs passwords, creates the first JWT signing key and ' +
+        'calendar token key',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
@@ -240,6 +244,7 @@ export class DatabaseStack extends Stack {
         APP_SECRET_ARN: this.appSecret.secretArn,
         JOBS_SECRET_ARN: this.jobsSecret.secretArn,
         JWT_SECRET_ARN: props.jwtSecret.secretArn,
+        CALENDAR_KEYS_SECRET_ARN: props.calendarKeysSecret.secretArn,
         // The Lambda runtime's CA bundle includes the RDS certificate authorities.
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },

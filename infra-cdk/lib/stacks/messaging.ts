@@ -1,6 +1,6 @@
 // Messaging: the queues functions.json lists (each with its dead-letter queue), the alarm
 // topic, the SES identity and configuration set, and the third parties' secrets (the
-// WhatsApp token, the Stripe keys).
+// WhatsApp token, the Stripe keys, the Google Calendar OAuth client).
 
 import { Aws, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -38,6 +38,7 @@ export class MessagingStack extends Stack {
   readonly configurationSetArn: string;
   readonly whatsappSecret: secretsmanager.Secret;
   readonly stripeSecret: secretsmanager.Secret;
+  readonly googleCalendarSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
@@ -113,6 +114,22 @@ export class MessagingStack extends Stack {
       SMG4:
         'A restricted key and webhook signing secrets issued in the Stripe Dashboard; they are rolled there and ' +
         'pasted in, Secrets Manager cannot rotate them.',
+    });
+
+    // Created with a placeholder value; operators replace it with
+    // {"client_id": "....apps.googleusercontent.com", "client_secret": "..."}: the OAuth
+    // client (type "Web application") registered in the Google Cloud console, whose
+    // redirect URI is <apiUrl>/v1/calendar/callback.
+    this.googleCalendarSecret = new secretsmanager.Secret(this, 'GoogleCalendarClient', {
+      secretName: `kairos/${config.name}/google-calendar`,
+      description:
+        'Google Calendar OAuth web client: {"client_id","client_secret"} (set the value after the first deploy)',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.googleCalendarSecret, {
+      SMG4:
+        'An OAuth client secret issued in the Google Cloud console; it is rotated there (add a secret, paste it in, ' +
+        'disable the old one) and Secrets Manager cannot rotate it.',
     });
   }
 

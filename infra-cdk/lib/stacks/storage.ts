@@ -1,5 +1,6 @@
-// Storage: the frontend and photos buckets, their access-log bucket, and the JWT signing
-// keys secret (long-lived application state that is not the database's).
+// Storage: the frontend and photos buckets, their access-log bucket, the JWT signing keys
+// secret and the master keys sealing the calendar refresh tokens (long-lived application
+// state that is not the database's).
 
 import { Aws, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +18,7 @@ export class StorageStack extends Stack {
   readonly frontendBucket: s3.Bucket;
   readonly photosBucket: s3.Bucket;
   readonly jwtSecret: secretsmanager.Secret;
+  readonly calendarKeysSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -98,6 +100,25 @@ export class StorageStack extends Stack {
       SMG4:
         'Signing keys rotate by prepending a new key and keeping the old one for verification until tokens ' +
         'expire; there is no rotation function for that yet (docs/infra.md, open items).',
+    });
+
+    // The master keys of shared::seal, which seal the Google refresh tokens the database
+    // keeps (envelope encryption: a data key per token, wrapped by the current master key).
+    // Same shape as the signing keys, and for the same reason the deploy-time setup writes
+    // the first key (32 random bytes). Without these keys the stored tokens are unreadable,
+    // so the secret outlives the stack.
+    this.calendarKeysSecret = new secretsmanager.Secret(this, 'CalendarTokenKeys', {
+      secretName: `kairos/${config.name}/calendar-token-keys`,
+      description:
+        'Master keys sealing the Google Calendar refresh tokens: {"keys":[{"kid","secret"}]}, newest first; ' +
+        'the first key seals, every listed key opens',
+      generateSecretString: { secretStringTemplate: '{"keys":[]}', generateStringKey: 'unused' },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.calendarKeysSecret, {
+      SMG4:
+        'Master keys rotate by putting a new key first, rewrapping the stored data keys (shared::seal::rewrap) and ' +
+        'then dropping the old key; there is no rotation function for that yet (docs/infra.md, open items).',
     });
   }
 }
