@@ -54,6 +54,24 @@ except sm.exceptions.ResourceNotFoundException:
     sm.create_secret(Name=stripe_id, SecretString=json.dumps(
         {"api_key": "sk_test_kairos_fake", "webhook_secrets": ["whsec_kairos_local"]}))
 
+# Google Calendar: the local fleet serves a stand-in of Google's OAuth and Calendar APIs
+# (tests/google-fake), whose only OAuth client is this one.
+google_calendar_id = os.environ.get("GOOGLE_CALENDAR_SECRET_ID", "kairos/google-calendar")
+try:
+    sm.describe_secret(SecretId=google_calendar_id)
+except sm.exceptions.ResourceNotFoundException:
+    sm.create_secret(Name=google_calendar_id, SecretString=json.dumps(
+        {"client_id": "kairos-test.apps.googleusercontent.com", "client_secret": "kairos-test-client-secret"}))
+
+# The master keys sealing the stored calendar refresh tokens (shared::seal), newest first.
+# Kept once made: a new key would leave the tokens already stored unreadable.
+calendar_keys_id = os.environ.get("CALENDAR_KEYS_SECRET_ID", "kairos/calendar-token-keys")
+try:
+    sm.describe_secret(SecretId=calendar_keys_id)
+except sm.exceptions.ResourceNotFoundException:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    sm.create_secret(Name=calendar_keys_id, SecretString=json.dumps({"keys": [{"kid": "local-1", "secret": key}]}))
+
 ses = session.client("sesv2", **kw)
 sender = os.environ.get("SES_FROM_ADDRESS", "bookings@kairos.local")
 existing = [i["IdentityName"] for i in ses.list_email_identities().get("EmailIdentities", [])]

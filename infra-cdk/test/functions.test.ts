@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BASELINE_ACTIONS } from '../lib/fleet';
+import { BASELINE_ACTIONS, needsInternet } from '../lib/fleet';
 import { byDomain, FunctionSpec, loadManifest, queueUrlVariable } from '../lib/manifest';
 import { constructId } from '../lib/names';
 import { acknowledgements, FULL_FIXTURE, synth, Synth } from './helpers';
@@ -23,6 +23,8 @@ function expectedResourceFragments(resource: string): string[] {
   if (resource === 'secret:jwt-signing-keys') return ['JwtSigningKeys'];
   if (resource === 'secret:whatsapp') return ['WhatsappToken'];
   if (resource === 'secret:stripe') return ['StripeKeys'];
+  if (resource === 'secret:google-calendar') return ['GoogleCalendarClient'];
+  if (resource === 'secret:calendar-token-keys') return ['CalendarTokenKeys'];
   if (resource === 'ses:identity') return ['identity/dev.kairos.example', 'configuration-set/kairos-dev-email'];
   if (resource.startsWith('queue:')) return [`${constructId(resource.slice(6))}Queue`];
   throw new Error(`no expectation for ${resource}`);
@@ -230,7 +232,7 @@ describe('functions from a fixture with every trigger kind, queue and permission
         .map((st) => JSON.stringify(st.Resource));
     const proxyEndpoint = /Proxy[0-9A-F]*Endpoint/;
     const jobs = s.manifest.functions.filter((f) => f.permissions.some((p) => p.resource === 'secret:database-jobs'));
-    assert.deepEqual(jobs.map((f) => f.name).sort(), ['billing-trial-check', 'housekeeping', 'outbox-relay']);
+    assert.deepEqual(jobs.map((f) => f.name).sort(), ['billing-trial-check', 'calendar-sync-schedule', 'housekeeping', 'outbox-relay']);
     for (const spec of jobs) {
       const name = `kairos-dev-${spec.name}`;
       const reads = secretReads(name);
@@ -330,5 +332,169 @@ describe('billing functions from the fixture (Stripe)', () => {
       assert.ok(JSON.stringify(env.QUEUE_URL_BILLING_SYNC).includes('BillingSyncQueue'), `${name} QUEUE_URL_BILLING_SYNC`);
       assert.equal(env.EVENT_ROUTES, '{"billing.sync":["billing-sync"]}');
     }
+  });
+});
+
+describe('calendar functions from the fixture (Google Calendar)', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const calendar = s.manifest.functions.filter((f) => f.domain === 'calendar');
+  const uses = (resource: string) => (f: FunctionSpec) => f.permissions.some((p) => p.resource === resource);
+  const fns = new Map(s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [f.props.FunctionName, f.props]));
+  /** The calendar functions that call Google themselves (token, revocation, Calendar API). */
+  const CALLS_GOOGLE = ['calendar-callback', 'calendar-disconnect', 'calendar-push', 'calendar-sync'];
+
+  it('are the seven of the manifest', () => {
+    assert.deepEqual(calendar.map((f) => f.name).sort(), [
+      'calendar-callback',
+      'calendar-connect',
+      'calendar-disconnect',
+      'calendar-push',
+      'calendar-sync',
+      'calendar-sync-schedule',
+      'calendar-webhook',
+    ]);
+  });
+
+  it('route the Google notifications and the OAuth redirect without the authorizer, connect and disconnect through it', () => {
+    const routes = new Map(s.resources('AWS::ApiGatewayV2::Route', s.stacks.api).map((r) => [r.props.RouteKey, r]));
+    const acks = acknowledgements(s.stacks.api).filter((a) => a.id.endsWith('APIG4'));
+    for (const [key, construct, reason] of [
+      ['POST /v1/webhooks/google-calendar', 'CalendarWebhookRoute', /channel token/],
+      ['GET /v1/calendar/callback', 'CalendarCallbackRoute', /public route by design/],
+    ] as const) {
+      const route = routes.get(key);
+      assert.ok(route, `route ${key}`);
+      assert.equal(route.props.AuthorizationType, 'NONE', key);
+      assert.equal(route.props.AuthorizerId, undefined, key);
+      // The open route is acknowledged as such, with the reason it is safe.
+      const own = acks.filter((a) => a.path.endsWith(`/${construct}`));
+      assert.equal(own.length, 1, `${key} is acknowledged once`);
+      assert.match(own[0].reason, reason, key);
+    }
+    for (const key of ['POST /v1/calendar/connect', 'DELETE /v1/calendar/connection']) {
+      const route = routes.get(key);
+      assert.ok(route, `route ${key}`);
+      assert.equal(route.props.AuthorizationType, 'CUSTOM', key);
+      assert.match(JSON.stringify(route.props.AuthorizerId), /Authorizer/, `${key} uses the authorizer`);
+    }
+  });
+
+  it('grant the OAuth client and the token keys only to the functions whose entry asks for them, read-only', () => {
+    const functions = functionsAndPolicies(s);
+    for (const [resource, fragment, expected] of [
+      [
+        'secret:google-calendar',
+        'GoogleCalendarClient',
+        ['calendar-callback', 'calendar-connect', 'calendar-disconnect', 'calendar-push', 'calendar-sync'],
+      ],
+      ['secret:calendar-token-keys', 'CalendarTokenKeys', ['calendar-callback', 'calendar-disconnect', 'calendar-push', 'calendar-sync']],
+    ] as const) {
+      assert.deepEqual(s.manifest.functions.filter(uses(resource)).map((f) => f.name).sort(), expected, resource);
+      for (const spec of s.manifest.functions) {
+        const name = `kairos-dev-${spec.name}`;
+        const grants = functions
+          .get(name)!
+          .statements.filter((st) => JSON.stringify(st.Resource).includes(fragment))
+          .map((st) => actionsOf(st));
+        if (uses(resource)(spec)) {
+          assert.deepEqual(grants, [['secretsmanager:GetSecretValue']], `${name} reads ${resource}, and only reads it`);
+        } else {
+          assert.deepEqual(grants, [], `${name} may not touch ${resource}`);
+        }
+      }
+    }
+  });
+
+  it('name the two secrets by ARN and set the API origin and Google endpoints from the config', () => {
+    for (const spec of calendar) {
+      const env = fns.get(`kairos-dev-${spec.name}`).Environment.Variables;
+      if (uses('secret:google-calendar')(spec)) {
+        assert.ok(JSON.stringify(env.GOOGLE_CALENDAR_SECRET_ID).includes('GoogleCalendarClient'), `${spec.name} GOOGLE_CALENDAR_SECRET_ID`);
+      } else {
+        assert.equal(env.GOOGLE_CALENDAR_SECRET_ID, undefined, spec.name);
+      }
+      if (uses('secret:calendar-token-keys')(spec)) {
+        assert.ok(JSON.stringify(env.CALENDAR_KEYS_SECRET_ID).includes('CalendarTokenKeys'), `${spec.name} CALENDAR_KEYS_SECRET_ID`);
+      } else {
+        assert.equal(env.CALENDAR_KEYS_SECRET_ID, undefined, spec.name);
+      }
+    }
+    const callback = fns.get('kairos-dev-calendar-callback').Environment.Variables;
+    assert.equal(callback.API_URL, 'https://dev.kairos.example');
+    assert.equal(callback.APP_URL, 'https://dev.kairos.example');
+    assert.equal(callback.GOOGLE_OAUTH_TOKEN_URL, 'https://oauth2.googleapis.com/token');
+    assert.equal(callback.GOOGLE_OAUTH_REVOKE_URL, 'https://oauth2.googleapis.com/revoke');
+    assert.equal(callback.GOOGLE_CALENDAR_API_BASE, 'https://www.googleapis.com/calendar/v3');
+    const connect = fns.get('kairos-dev-calendar-connect').Environment.Variables;
+    assert.equal(connect.API_URL, 'https://dev.kairos.example');
+    assert.equal(connect.GOOGLE_OAUTH_AUTH_URL, 'https://accounts.google.com/o/oauth2/v2/auth');
+    assert.equal(connect.GOOGLE_OAUTH_TOKEN_URL, undefined, 'connect only builds the consent URL');
+    // The webhook, the callback and the schedule send their syncs to the calendar-sync queue.
+    for (const name of ['calendar-webhook', 'calendar-callback', 'calendar-sync-schedule']) {
+      const env = fns.get(`kairos-dev-${name}`).Environment.Variables;
+      assert.ok(JSON.stringify(env.QUEUE_URL_CALENDAR_SYNC).includes('CalendarSyncQueue'), `${name} QUEUE_URL_CALENDAR_SYNC`);
+      assert.equal(env.EVENT_ROUTES, '{"calendar.sync":["calendar-sync"]}', name);
+    }
+  });
+
+  it('run the functions that call Google in the egress subnets and the others in the isolated ones', () => {
+    assert.deepEqual(calendar.filter(needsInternet).map((f) => f.name).sort(), CALLS_GOOGLE);
+    for (const spec of calendar) {
+      const subnets = JSON.stringify(fns.get(`kairos-dev-${spec.name}`).VpcConfig.SubnetIds);
+      if (CALLS_GOOGLE.includes(spec.name)) assert.ok(subnets.includes('egress'), `${spec.name} reaches Google through the NAT`);
+      else assert.ok(!subnets.includes('egress'), `${spec.name} stays in the isolated subnets`);
+    }
+  });
+
+  it('consume the calendar-sync and calendar-push queues, reporting failed items', () => {
+    const mappings = s.resources('AWS::Lambda::EventSourceMapping', s.stacks.compute);
+    const functionNames = new Map(
+      s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [`${f.stack.node.path}/${f.logicalId}`, f.props.FunctionName]),
+    );
+    for (const [name, queue] of [
+      ['calendar-sync', 'CalendarSyncQueue'],
+      ['calendar-push', 'CalendarPushQueue'],
+    ]) {
+      const mapping = mappings.find((m) => functionNames.get(`${m.stack.node.path}/${m.props.FunctionName.Ref}`) === `kairos-dev-${name}`);
+      assert.ok(mapping, `${name} has an SQS event source`);
+      assert.match(JSON.stringify(mapping.props.EventSourceArn), new RegExp(queue), name);
+      assert.doesNotMatch(JSON.stringify(mapping.props.EventSourceArn), /DlqQueue/, `${name} does not consume the dead letters`);
+      assert.deepEqual(mapping.props.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    }
+  });
+
+  it('run calendar-sync-schedule every 30 minutes as kairos_jobs', () => {
+    const rules = s.resources('AWS::Events::Rule', s.stacks.monitoring);
+    const rule = rules.find((r) => r.props.Targets.some((t: any) => JSON.stringify(t.Arn).includes(':kairos-dev-calendar-sync-schedule')));
+    assert.ok(rule, 'the schedule rule');
+    assert.equal(rule.props.ScheduleExpression, 'rate(30 minutes)');
+    assert.equal(rule.props.State, 'ENABLED');
+    const env = fns.get('kairos-dev-calendar-sync-schedule').Environment.Variables;
+    assert.ok(JSON.stringify(env.JOBS_DATABASE_SECRET_ID).includes('JobsSecretAttachment'));
+    assert.equal(env.DATABASE_SECRET_ID, undefined);
+  });
+});
+
+describe('calendar functions from the committed functions.json', () => {
+  const s = synth();
+  const fns = new Map(s.resources('AWS::Lambda::Function', s.stacks.compute).map((f) => [f.props.FunctionName, f.props]));
+
+  it('read the two calendar secrets by ARN and reach Google through the NAT when they call it', () => {
+    const calendar = s.manifest.functions.filter((f) => f.domain === 'calendar');
+    assert.equal(calendar.length, 7);
+    for (const spec of calendar) {
+      const fn = fns.get(`kairos-dev-${spec.name}`);
+      assert.ok(fn, spec.name);
+      const env = fn.Environment.Variables;
+      if (spec.environment.includes('GOOGLE_CALENDAR_SECRET_ID')) {
+        assert.ok(JSON.stringify(env.GOOGLE_CALENDAR_SECRET_ID).includes('GoogleCalendarClient'), spec.name);
+      }
+      if (spec.environment.includes('CALENDAR_KEYS_SECRET_ID')) {
+        assert.ok(JSON.stringify(env.CALENDAR_KEYS_SECRET_ID).includes('CalendarTokenKeys'), spec.name);
+      }
+      assert.equal(JSON.stringify(fn.VpcConfig.SubnetIds).includes('egress'), needsInternet(spec), `${spec.name} subnets`);
+    }
+    assert.ok(needsInternet(calendar.find((f) => f.name === 'calendar-sync')!));
+    assert.ok(!needsInternet(calendar.find((f) => f.name === 'calendar-webhook')!));
   });
 });

@@ -47,6 +47,31 @@ describe('Messaging', () => {
     assert.ok(s.stacks.messaging.deadLetterQueueNames.includes('billing-sync-dlq'), 'its depth is alarmed on');
   });
 
+  it('creates the calendar-sync and calendar-push queues with their dead-letter queues, all FIFO', () => {
+    for (const name of ['calendar-sync', 'calendar-push']) {
+      const queue = byName.get(`kairos-dev-${name}.fifo`);
+      const dlq = byName.get(`kairos-dev-${name}-dlq.fifo`);
+      assert.ok(queue, `the ${name} queue`);
+      assert.ok(dlq, `the ${name} dead-letter queue`);
+      assert.equal(queue.props.FifoQueue, true);
+      assert.equal(dlq.props.FifoQueue, true);
+      assert.equal(queue.props.VisibilityTimeout, 360);
+      assert.deepEqual(queue.props.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlq.logicalId, 'Arn'] }, maxReceiveCount: 5 });
+      assert.ok(s.stacks.messaging.deadLetterQueueNames.includes(`${name}-dlq`), `the depth of ${name}-dlq is alarmed on`);
+    }
+  });
+
+  it('creates the Google Calendar OAuth client secret next to the Stripe one, kept when the stack goes', () => {
+    const secrets = s.resources('AWS::SecretsManager::Secret', s.stacks.messaging);
+    const google = secrets.find((x) => x.props.Name === 'kairos/dev/google-calendar');
+    assert.ok(google, 'kairos/dev/google-calendar');
+    assert.ok(google.logicalId.startsWith('GoogleCalendarClient'));
+    assert.equal(google.resource.DeletionPolicy, 'Retain');
+    assert.match(google.props.Description, /client_id.*client_secret/);
+    const acks = acknowledgements(s.stacks.messaging.node.findChild('GoogleCalendarClient')).filter((a) => a.id.endsWith('SMG4'));
+    assert.equal(acks.length, 1, 'no rotation function, acknowledged');
+  });
+
   it('creates the Stripe secret next to the WhatsApp one, kept when the stack goes', () => {
     const secrets = s.resources('AWS::SecretsManager::Secret', s.stacks.messaging);
     const stripe = secrets.find((x) => x.props.Name === 'kairos/dev/stripe');
@@ -159,6 +184,39 @@ describe('Encryption and network isolation', () => {
   });
 });
 
+describe('Calendar token keys', () => {
+  const s = synth({ manifest: FULL_FIXTURE });
+  const [keys] = s.resources('AWS::SecretsManager::Secret', s.stacks.storage).filter((x) => x.props.Name === 'kairos/dev/calendar-token-keys');
+
+  it('live in Storage next to the JWT signing keys, kept when the stack goes', () => {
+    assert.ok(keys, 'kairos/dev/calendar-token-keys');
+    assert.ok(keys.logicalId.startsWith('CalendarTokenKeys'));
+    assert.equal(keys.resource.DeletionPolicy, 'Retain');
+    assert.match(keys.props.Description, /"keys":\[\{"kid","secret"\}\]/);
+    // CloudFormation writes an empty key list; the setup function adds the first key.
+    assert.equal(keys.props.GenerateSecretString.SecretStringTemplate, '{"keys":[]}');
+    const acks = acknowledgements(s.stacks.storage.node.findChild('CalendarTokenKeys')).filter((a) => a.id.endsWith('SMG4'));
+    assert.equal(acks.length, 1, 'no rotation function, acknowledged');
+    assert.match(acks[0].reason, /rewrap/);
+  });
+
+  it('get their first key from the setup function, which may read and write them', () => {
+    const [setup] = s.resources('AWS::Lambda::Function', s.stacks.database).filter((f) => f.props.FunctionName === 'kairos-dev-db-setup');
+    const arn = JSON.stringify(setup.props.Environment.Variables.CALENDAR_KEYS_SECRET_ARN);
+    assert.ok(arn.includes('CalendarTokenKeys'), `CALENDAR_KEYS_SECRET_ARN names the secret: ${arn}`);
+    const roleId = setup.props.Role['Fn::GetAtt'][0];
+    const statements = s
+      .resources('AWS::IAM::Policy', s.stacks.database)
+      .filter((p) => p.props.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p) => p.props.PolicyDocument.Statement);
+    const on = statements.filter((st: any) => JSON.stringify(st.Resource).includes('CalendarTokenKeys'));
+    assert.deepEqual(
+      [...new Set(on.flatMap((st: any) => [st.Action].flat()))].sort(),
+      ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+    );
+  });
+});
+
 describe('Database credentials', () => {
   const s = synth({ manifest: FULL_FIXTURE });
   const secrets = s.resources('AWS::SecretsManager::Secret', s.stacks.database);
@@ -252,6 +310,43 @@ describe('Environments', () => {
     }
     // A fake's base (a path under a host, ending in /) is fine.
     assert.equal(withStripeApiBase('https://stripe-fake.internal:12111/api/')().stripeApiBase, 'https://stripe-fake.internal:12111/api/');
+  });
+
+  it('point every environment at Google and serve the API under the web app\'s origin', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      const app = new App({ context: { ...CDK_CONTEXT, 'kairos:env': env } });
+      const config = envConfigFromContext(app.node);
+      assert.equal(config.googleOAuthAuthUrl, 'https://accounts.google.com/o/oauth2/v2/auth', env);
+      assert.equal(config.googleOAuthTokenUrl, 'https://oauth2.googleapis.com/token', env);
+      assert.equal(config.googleOAuthRevokeUrl, 'https://oauth2.googleapis.com/revoke', env);
+      assert.equal(config.googleCalendarApiBase, 'https://www.googleapis.com/calendar/v3', env);
+      // CloudFront serves /v1/* on the web app's domain: that is where Google calls.
+      assert.equal(config.apiUrl, new URL(config.appUrl).origin, env);
+    }
+  });
+
+  it('refuse Google settings that are missing or not https, and an apiUrl with a path', () => {
+    const withSetting = (key: string, value: string | undefined) => () => {
+      const environments = structuredClone(CDK_CONTEXT['kairos:environments']);
+      if (value === undefined) delete environments.dev[key];
+      else environments.dev[key] = value;
+      const app = new App({ context: { ...CDK_CONTEXT, 'kairos:env': 'dev', 'kairos:environments': environments } });
+      return envConfigFromContext(app.node);
+    };
+    for (const key of ['apiUrl', 'googleOAuthAuthUrl', 'googleOAuthTokenUrl', 'googleOAuthRevokeUrl', 'googleCalendarApiBase']) {
+      assert.throws(withSetting(key, undefined), new RegExp(`${key} is missing`), key);
+      assert.throws(withSetting(key, 'http://oauth2.googleapis.com/token'), new RegExp(`${key} must be`), `${key} over http`);
+    }
+    for (const bad of ['https://api.kairos.example/', 'https://api.kairos.example/v1', 'api.kairos.example', 'https://']) {
+      assert.throws(withSetting('apiUrl', bad), /apiUrl must be one https:\/\/ origin/, bad);
+    }
+    assert.throws(withSetting('googleCalendarApiBase', 'https://www.googleapis.com/calendar/v3/'), /without a trailing \//);
+    // A fake's endpoints (a host with a port and a path) are fine.
+    assert.equal(withSetting('apiUrl', 'https://api.kairos.example:8443')().apiUrl, 'https://api.kairos.example:8443');
+    assert.equal(
+      withSetting('googleCalendarApiBase', 'https://google-fake.internal:12112/calendar/v3')().googleCalendarApiBase,
+      'https://google-fake.internal:12112/calendar/v3',
+    );
   });
 
   it('dev: single-AZ, no deletion protection', () => {

@@ -2,8 +2,9 @@
 //
 // Functions and the database sit in isolated subnets (no route to or from the internet);
 // AWS APIs are reached through VPC endpoints. Only when some function must call a third
-// party (the WhatsApp Cloud API, Stripe) does the VPC get a NAT gateway and an egress subnet
-// group, used by those functions alone; the data tier stays isolated either way.
+// party (the WhatsApp Cloud API, Stripe, Google's OAuth and Calendar APIs) does the VPC get a
+// NAT gateway and an egress subnet group, used by those functions alone; the data tier stays
+// isolated either way.
 
 import { Stack, StackProps, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
