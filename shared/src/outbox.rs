@@ -45,6 +45,13 @@ pub struct Envelope {
     pub group_id: Option<Uuid>,
 }
 
+impl Envelope {
+    /// The outbox row an SQS record carries (a consumer's first step).
+    pub fn of_record(record: &aws_lambda_events::sqs::SqsMessage) -> Result<Envelope, ApiError> {
+        serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)
+    }
+}
+
 /// How long a request may spend publishing what it queued before it answers.
 const PUBLISH_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -96,6 +96,13 @@ async fn busy_rows(t: &TestApp) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
         .unwrap()
 }
 
+async fn changed_in_google(t: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'calendar.changed_in_google'")
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap()
+}
+
 fn api_calls(t: &TestApp, method: &str, path_end: &str) -> usize {
     t.google.calls().iter().filter(|c| c.method == method && c.path.ends_with(path_end) && c.status < 300).count()
 }
@@ -140,7 +147,7 @@ async fn a_booking_makes_one_google_event_and_a_redelivered_push_makes_no_second
 #[tokio::test]
 async fn a_reschedule_moves_the_event_and_a_cancellation_deletes_it() {
     let (t, salon) = berlin_salon().await;
-    connect(&t, &salon).await;
+    let connection = connect(&t, &salon).await;
     let appointment = t.book(&salon, "2026-03-03T09:00:00Z", None, "casey@example.com").await.id();
     converge(&t).await;
     let owner = Some(salon.tenant.owner.as_str());
@@ -148,6 +155,9 @@ async fn a_reschedule_moves_the_event_and_a_cancellation_deletes_it() {
         .post(&format!("/v1/appointments/{appointment}/reschedule"), owner, json!({"start": "2026-03-04T12:00:00Z"}))
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // A sync before the push sees the event at the old time: behind, not moved in Google.
+    calendar::sync::run(&t.app, salon.tenant.business_id, connection, "test").await.unwrap();
+    assert_eq!(changed_in_google(&t).await, 0);
     converge(&t).await;
     let events = ours(&t);
     assert_eq!(events.len(), 1);
@@ -593,4 +603,28 @@ async fn connecting_writes_the_appointments_already_booked() {
     let events = ours(&t);
     assert_eq!(events.len(), 1, "the booked one, not the cancelled one: {events:?}");
     assert_eq!(events[0]["id"], event_id(before));
+}
+
+#[tokio::test]
+async fn an_event_moved_in_google_keeps_the_appointment_and_tells_the_owner() {
+    let (t, salon) = berlin_salon().await;
+    connect(&t, &salon).await;
+    let appointment: Uuid =
+        t.book(&salon, "2026-03-03T09:00:00Z", None, "casey@example.com").await.id().parse().unwrap();
+    converge(&t).await;
+    let moved =
+        json!({"start": {"dateTime": "2026-03-03T15:00:00+01:00"}, "end": {"dateTime": "2026-03-03T16:00:00+01:00"}});
+    t.google.patch_event(GOOGLE_USER, &event_id(appointment), moved);
+    converge(&t).await;
+    let (state, start): (String, DateTime<Utc>) = sqlx::query_as(
+        "SELECT e.state, a.starts_at FROM calendar_appointment_events e JOIN appointments a ON a.id = e.appointment_id",
+    )
+    .fetch_one(&t.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(state, "moved_in_google");
+    assert_eq!(start, "2026-03-03T09:00:00Z".parse::<DateTime<Utc>>().unwrap(), "the appointment keeps its time");
+    assert_eq!(changed_in_google(&t).await, 1);
+    // The moved event is still ours: it blocks nothing the appointment does not.
+    assert!(busy_rows(&t).await.is_empty());
 }

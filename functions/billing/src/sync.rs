@@ -38,8 +38,7 @@ fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
 }
 
 async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
-    let envelope: Envelope =
-        serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)?;
+    let envelope = Envelope::of_record(record)?;
     if envelope.kind != SYNC {
         return Ok(());
     }

@@ -62,8 +62,7 @@ fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
 }
 
 async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
-    let envelope: Envelope =
-        serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(ApiError::internal)?;
+    let envelope = Envelope::of_record(record)?;
     if envelope.kind != SYNC {
         return Ok(());
     }
@@ -376,8 +375,9 @@ async fn write(app: &App, tx: &mut Tx, conn: &Connection, feed: &Feed, read: Rea
 /// One of our events changed in Google. Deleted or moved there, the appointment stands
 /// (the customer was told its time) and the business's owners are told, once per change.
 async fn ours_changed(app: &App, tx: &mut Tx, conn: &Connection, item: &Event) -> Result<(), CallError> {
-    let mapped: Option<(Uuid, String, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT e.appointment_id, e.state, a.starts_at, a.status FROM calendar_appointment_events e
+    let mapped: Option<(Uuid, String, DateTime<Utc>, String, bool)> = sqlx::query_as(
+        "SELECT e.appointment_id, e.state, a.starts_at, a.status, e.sequence = a.sequence
+         FROM calendar_appointment_events e
          JOIN appointments a ON a.id = e.appointment_id
          WHERE e.connection_id = $1 AND e.event_id = $2",
     )
@@ -386,8 +386,9 @@ async fn ours_changed(app: &App, tx: &mut Tx, conn: &Connection, item: &Event) -
     .fetch_optional(&mut **tx)
     .await
     .map_err(ApiError::from)?;
-    let Some((appointment_id, state, starts_at, status)) = mapped else { return Ok(()) };
-    if state != "live" || status == "cancelled" {
+    let Some((appointment_id, state, starts_at, status, pushed)) = mapped else { return Ok(()) };
+    // Not pushed yet (the appointment moved in Kairos since): the event is behind, not moved.
+    if state != "live" || status == "cancelled" || !pushed {
         return Ok(());
     }
     let start =
