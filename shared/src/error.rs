@@ -187,6 +187,11 @@ impl From<sqlx::Error> for ApiError {
                 tracing::error!(error = %err, "database unavailable");
                 ApiError::unavailable()
             }
+            // A lock not granted within the transaction's `lock_timeout`: busy, try again.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                tracing::warn!(error = %err, "a lock was not granted in time");
+                ApiError::unavailable()
+            }
             sqlx::Error::Database(db) => {
                 let constraint = db.constraint().unwrap_or_default();
                 tracing::info!(code = ?db.code(), constraint, message = db.message(), "database refused");

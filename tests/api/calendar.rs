@@ -62,6 +62,7 @@ async fn connection_id(t: &TestApp, salon: &Salon) -> Uuid {
 /// Let Google deliver its notifications, then run the syncs and pushes they queued.
 async fn converge(t: &TestApp) {
     for _ in 0..3 {
+        shared::outbox::relay(&t.app).await.unwrap();
         t.google.settle().await;
         t.drain(&calendar::sync::OP).await;
         t.drain(&calendar::push::OP).await;
@@ -351,6 +352,9 @@ async fn a_forged_notification_is_ignored() {
 async fn a_revoked_grant_breaks_the_connection_tells_the_staff_member_once_and_stops_calling() {
     let (t, salon) = berlin_salon().await;
     let connection = connect(&t, &salon).await;
+    google_event(&t, "2026-03-03T10:00:00+01:00", "2026-03-03T11:00:00+01:00", json!({}));
+    converge(&t).await;
+    assert_eq!(busy_rows(&t).await.len(), 1);
     // An address of this test's own: moto keeps every email of the run.
     let staff_email = format!("stylist-{}@example.com", Uuid::new_v4().simple());
     sqlx::query("UPDATE staff SET email = $1").bind(&staff_email).execute(&t.db.admin).await.unwrap();
@@ -366,6 +370,7 @@ async fn a_revoked_grant_breaks_the_connection_tells_the_staff_member_once_and_s
         .await
         .unwrap();
     assert_eq!(status, "broken");
+    assert!(busy_rows(&t).await.is_empty(), "busy time no longer kept current blocks nothing");
     let refreshes = || t.google.calls().iter().filter(|c| c.grant_type.as_deref() == Some("refresh_token")).count();
     let after_break = refreshes();
 
@@ -484,7 +489,8 @@ async fn rate_limits_are_waited_out_as_retry_after_says() {
     // A 403 that is not a rate limit is not retried.
     let third: Uuid = t.book(&salon, "2026-03-03T14:00:00Z", None, "sam@example.com").await.id().parse().unwrap();
     t.google.fail_next(1, 403, "forbiddenForNonOrganizer", None);
-    assert!(calendar::push::push(&t.app, salon.tenant.business_id, third).await.is_err());
+    let refused = calendar::push::push(&t.app, salon.tenant.business_id, third).await.unwrap();
+    assert_eq!(refused, Pushed::Skipped("Google refused the request"), "done, not retried forever");
     assert_eq!(inserts(&t)[5..], [403]);
     assert_eq!(ours(&t).len(), 2);
 }

@@ -1,7 +1,7 @@
 //! Which Google events make a staff member busy, and when.
 //!
 //! Busy: an event that is not cancelled, not free (`transparency: transparent`), not
-//! declined by the calendar's owner and not a working-location marker. Times are instants;
+//! declined by the calendar's owner and not a working-location or birthday marker. Times are instants;
 //! an all-day event covers its local dates in the calendar's zone, `end.date` exclusive,
 //! so on a DST change the blocked day is 23 or 25 hours long, as the wall clock says.
 //! Our own events (written for appointments) are never busy time: the appointment is.
@@ -18,7 +18,7 @@ pub fn range(event: &Event, calendar_zone: Tz) -> Option<(DateTime<Utc>, DateTim
     if event.status == "cancelled"
         || event.transparency.as_deref() == Some("transparent")
         || declined
-        || event.event_type.as_deref() == Some("workingLocation")
+        || matches!(event.event_type.as_deref(), Some("workingLocation" | "birthday"))
         || event.appointment_id().is_some()
     {
         return None;

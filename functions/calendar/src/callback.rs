@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::connect::STATE_PURPOSE;
 use crate::connection::{self, GOOGLE_SECRET, KEYS_SECRET};
 use crate::events::{SYNC, Sync};
-use crate::google::{self, CalendarListEntry, EVENTS_SCOPE};
+use crate::google::{self, CALENDAR_LIST_SCOPE, CalendarListEntry, EVENTS_SCOPE};
 
 pub const OP: Operation = Operation::http(
     "calendar",
@@ -30,6 +30,8 @@ pub const OP: Operation = Operation::http(
 )
 .permissions(&[DATABASE_SECRET, JWT_SECRET, GOOGLE_SECRET, KEYS_SECRET])
 .publishes(&[SYNC])
+// Three calls to Google (each may wait out a rate limit) within API Gateway's 30 s.
+.timeout(29)
 .env(&["API_URL", "APP_URL", "GOOGLE_OAUTH_TOKEN_URL", "GOOGLE_OAUTH_REVOKE_URL", "GOOGLE_CALENDAR_API_BASE"]);
 
 /// Where Google sends the browser back (registered with the OAuth client).
@@ -75,20 +77,32 @@ async fn handler(State(app): State<App>, Query(q): Query<Callback>) -> ApiResult
             "Google gave no lasting access; connect again and allow access",
         ));
     };
-    if !tokens.scope.split(' ').any(|s| s == EVENTS_SCOPE) {
-        let _ = google::revoke(&app, &refresh_token).await;
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "CALENDAR_SCOPE_MISSING",
-            "access to calendar events was not granted; connect again and allow it",
-        )
-        .with_field("scope"));
-    }
-    let calendars = google::calendar_list(&app, &tokens.access_token).await.map_err(|e| e.to_api())?;
-    let Some(primary) = calendars.iter().find(|c| c.primary) else {
-        return Err(ApiError::unavailable().with_detail("Google listed no primary calendar; try again shortly"));
+    let stored = async {
+        let granted: Vec<&str> = tokens.scope.split(' ').collect();
+        if ![EVENTS_SCOPE, CALENDAR_LIST_SCOPE].iter().all(|s| granted.contains(s)) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "CALENDAR_SCOPE_MISSING",
+                "access to the calendars and their events was not granted; connect again and allow both",
+            )
+            .with_field("scope"));
+        }
+        let calendars = google::calendar_list(&app, &tokens.access_token).await.map_err(|e| e.to_api())?;
+        let Some(primary) = calendars.iter().find(|c| c.primary) else {
+            return Err(ApiError::unavailable().with_detail("Google listed no primary calendar; try again shortly"));
+        };
+        store(&app, business_id, staff_id, &refresh_token, &tokens.scope, primary, &calendars).await
     };
-    let connection_id = store(&app, business_id, staff_id, &refresh_token, &tokens.scope, primary, &calendars).await?;
+    // Nothing kept: the grant is given back, so no refresh token is left unused at Google.
+    let connection_id = match stored.await {
+        Ok(id) => id,
+        Err(e) => {
+            if let Err(revoke) = google::revoke(&app, &refresh_token).await {
+                tracing::warn!(error = %revoke, "an unused grant could not be revoked");
+            }
+            return Err(e);
+        }
+    };
     connection::remember_access(connection_id, &tokens.access_token, tokens.expires_in, app.now());
     tracing::info!(%business_id, %staff_id, %connection_id, "calendar connected");
     Ok(back_to_app(&app, "connected"))
@@ -125,12 +139,31 @@ async fn store(
     let keys = connection::master_keys(app).await?;
     let now = app.now();
     let mut tx = app.db.tenant_tx(business_id).await?;
-    let existing: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM calendar_connections WHERE staff_id = $1 FOR UPDATE")
+    connection::short_lock_wait(&mut tx).await?;
+    let existing: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, google_email FROM calendar_connections WHERE staff_id = $1 FOR UPDATE")
             .bind(staff_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let id = existing.unwrap_or_else(Uuid::now_v7);
+    let id = existing.as_ref().map_or_else(Uuid::now_v7, |(id, _)| *id);
+    if let Some((_, email)) = &existing {
+        // Another Google account: the events written to the old one are not this one's.
+        if *email != primary.id {
+            sqlx::query("DELETE FROM calendar_appointment_events WHERE connection_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The old grant's channels may be dead: the first sync opens new ones.
+        sqlx::query(
+            "UPDATE calendar_feeds SET channel_id = NULL, channel_token_sha256 = NULL, resource_id = NULL,
+                    channel_expires_at = NULL
+             WHERE connection_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
     let sealed = connection::seal_token(&keys, id, refresh_token)?;
     sqlx::query(
         "INSERT INTO calendar_connections (id, business_id, staff_id, google_email, write_calendar_id, token_key_id,

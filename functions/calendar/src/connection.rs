@@ -46,6 +46,19 @@ pub async fn lock(tx: &mut Tx, id: Uuid) -> ApiResult<Option<Connection>> {
     Ok(sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?)
 }
 
+/// The connection, not locked (a push, which must not wait behind a sync).
+pub async fn find(tx: &mut Tx, id: Uuid) -> ApiResult<Option<Connection>> {
+    let sql = format!("SELECT {COLUMNS} FROM calendar_connections WHERE id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?)
+}
+
+/// Wait at most a few seconds for a connection a sync holds (an HTTP request answers 503
+/// rather than time out).
+pub async fn short_lock_wait(tx: &mut Tx) -> ApiResult<()> {
+    sqlx::query("SET LOCAL lock_timeout = '3s'").execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// The staff member's connection, if they have one.
 pub async fn of_staff(tx: &mut Tx, staff_id: Uuid) -> ApiResult<Option<Connection>> {
     let sql = format!("SELECT {COLUMNS} FROM calendar_connections WHERE staff_id = $1");
@@ -126,10 +139,16 @@ impl From<GoogleError> for CallError {
 }
 
 impl CallError {
-    /// For a queue consumer: broken is done (no retry storm), the rest is retried.
+    /// For a queue consumer: broken is done (no retry storm), and so is a request Google
+    /// refuses for good (a retry would be refused the same way; it is logged as an
+    /// error); Google unavailable and our own failures are retried.
     pub fn into_result(self) -> ApiResult<()> {
         match self {
             CallError::Broken(_) => Ok(()),
+            CallError::Google(GoogleError::Refused(code, reason)) => {
+                tracing::error!(code, reason, "Google refused the request; not retried");
+                Ok(())
+            }
             CallError::Google(e) => Err(ApiError::internal(e)),
             CallError::Failed(e) => Err(e),
         }
@@ -201,6 +220,12 @@ pub async fn mark_broken(tx: &mut Tx, app: &App, connection: &Connection, reason
     .await?
     .rows_affected();
     if changed == 1 {
+        // Its busy time is no longer kept current, so it no longer blocks bookings.
+        sqlx::query("SELECT calendar_busy_write_lock($1)").bind(connection.staff_id).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM calendar_busy WHERE connection_id = $1")
+            .bind(connection.id)
+            .execute(&mut **tx)
+            .await?;
         let staff: Option<(String, Option<String>)> = sqlx::query_as("SELECT name, email FROM staff WHERE id = $1")
             .bind(connection.staff_id)
             .fetch_optional(&mut **tx)

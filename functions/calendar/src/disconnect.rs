@@ -26,6 +26,8 @@ pub const OP: Operation = Operation::http(
     || delete(handler),
 )
 .permissions(&[DATABASE_SECRET, GOOGLE_SECRET, KEYS_SECRET])
+// A refresh, a stop per channel and the revocation, within API Gateway's 30 s.
+.timeout(29)
 .env(&["GOOGLE_OAUTH_TOKEN_URL", "GOOGLE_OAUTH_REVOKE_URL", "GOOGLE_CALENDAR_API_BASE"]);
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +42,7 @@ async fn handler(auth: Auth, State(app): State<App>, Query(q): Query<Which>) -> 
     let Some(conn) = connection::of_staff(&mut tx, staff_id).await? else {
         return Err(ApiError::not_found("calendar connection"));
     };
+    connection::short_lock_wait(&mut tx).await?;
     let Some(conn) = connection::lock(&mut tx, conn.id).await? else {
         return Err(ApiError::not_found("calendar connection"));
     };

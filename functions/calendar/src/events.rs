@@ -17,6 +17,32 @@ pub const BROKEN: EventKind = "calendar.broken";
 /// business is told so it can act (payload: email, name, appointment_id, change, when).
 pub const CHANGED_IN_GOOGLE: EventKind = "calendar.changed_in_google";
 
+/// Write this appointment to Google (a new connection's upcoming appointments). The
+/// payload names it as the appointment events do: `{"appointment": {"id"}}`.
+pub const PUSH: EventKind = "calendar.push";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppointmentRef {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Push {
+    pub appointment: AppointmentRef,
+    /// The connection's grant it was asked for: a reconnection asks again.
+    pub connected_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Event for Push {
+    fn kind(&self) -> EventKind {
+        PUSH
+    }
+
+    fn dedup_key(&self) -> String {
+        format!("calendar:push:{}:{}", self.appointment.id, self.connected_at.timestamp_micros())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sync {
     pub connection_id: Uuid,

@@ -18,17 +18,19 @@ use serde_json::Value;
 use shared::{ApiError, App, secrets};
 
 /// Each call to Google gets this long.
-const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts of one call while Google asks us to slow down or fails on its side.
-const ATTEMPTS: u32 = 5;
-/// The longest a call waits in total between its attempts before giving up for now.
-const WAIT_BUDGET: Duration = Duration::from_secs(30);
+const ATTEMPTS: u32 = 4;
+/// The longest a call waits in total between its attempts before giving up for now (the
+/// queue then retries the message later): well inside the functions' timeouts.
+const WAIT_BUDGET: Duration = Duration::from_secs(8);
 
 /// The scopes asked for: events (read, write, watch) and the calendar list (to pick the
 /// calendars busy time is read from).
 pub const SCOPES: &str =
     "https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 pub const EVENTS_SCOPE: &str = "https://www.googleapis.com/auth/calendar.events";
+pub const CALENDAR_LIST_SCOPE: &str = "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GoogleError {
@@ -193,9 +195,20 @@ pub struct EventsPage {
 #[serde(rename_all = "camelCase")]
 pub struct WatchResponse {
     pub resource_id: String,
-    /// Milliseconds since the epoch, as a string.
+    /// Milliseconds since the epoch, as a string (read as a number too).
     #[serde(default)]
-    pub expiration: Option<String>,
+    pub expiration: Option<Value>,
+}
+
+impl WatchResponse {
+    pub fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let ms = match self.expiration.as_ref()? {
+            Value::String(s) => s.parse().ok()?,
+            Value::Number(n) => n.as_i64()?,
+            _ => return None,
+        };
+        chrono::DateTime::from_timestamp_millis(ms)
+    }
 }
 
 /// A Google error body's first reason (`rateLimitExceeded`, `fullSyncRequired`, ...).

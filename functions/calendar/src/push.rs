@@ -23,6 +23,7 @@ use uuid::Uuid;
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 
 use crate::connection::{self, CallError, Connection, GOOGLE_SECRET, KEYS_SECRET, Session};
+use crate::events::PUSH;
 use crate::google::{self, GoogleError};
 
 pub const OP: Operation = Operation::sqs(
@@ -32,7 +33,7 @@ pub const OP: Operation = Operation::sqs(
     "Write booked, moved and cancelled appointments to the staff member's Google Calendar",
     consume,
 )
-.subscribes(&[BOOKED, RESCHEDULED, CANCELLED])
+.subscribes(&[BOOKED, RESCHEDULED, CANCELLED, PUSH])
 .permissions(&[DATABASE_SECRET, GOOGLE_SECRET, KEYS_SECRET])
 .env(&["GOOGLE_OAUTH_TOKEN_URL", "GOOGLE_CALENDAR_API_BASE"]);
 
@@ -56,7 +57,7 @@ fn consume(app: App, event: SqsEvent) -> BoxFuture<'static, SqsBatchResponse> {
 
 async fn handle(app: &App, record: &SqsMessage) -> ApiResult<()> {
     let envelope = Envelope::of_record(record)?;
-    if ![BOOKED, RESCHEDULED, CANCELLED].contains(&envelope.kind.as_str()) {
+    if ![BOOKED, RESCHEDULED, CANCELLED, PUSH].contains(&envelope.kind.as_str()) {
         return Ok(());
     }
     let id = envelope
@@ -105,7 +106,10 @@ struct Mapping {
     state: String,
 }
 
-/// Make the Google event of one appointment match it.
+/// Make the Google event of one appointment match it. Nothing is locked while Google is
+/// called (a request cancelling the appointment meanwhile never waits on Google): the
+/// messages of a business arrive one at a time, in order, and each reads the appointment
+/// afresh.
 pub async fn push(app: &App, business_id: Uuid, appointment_id: Uuid) -> ApiResult<Pushed> {
     let mut tx = app.db.tenant_tx(business_id).await?;
     let facts: Option<Facts> = sqlx::query_as(
@@ -113,7 +117,7 @@ pub async fn push(app: &App, business_id: Uuid, appointment_id: Uuid) -> ApiResu
                 c.name AS customer_name, b.time_zone
          FROM appointments a JOIN services s ON s.id = a.service_id JOIN customers c ON c.id = a.customer_id
          JOIN businesses b ON b.id = a.business_id
-         WHERE a.id = $1 FOR UPDATE OF a",
+         WHERE a.id = $1",
     )
     .bind(appointment_id)
     .fetch_optional(&mut *tx)
@@ -147,7 +151,11 @@ pub async fn push(app: &App, business_id: Uuid, appointment_id: Uuid) -> ApiResu
             connection::mark_broken(&mut tx, app, &conn, &reason).await?;
             Pushed::Skipped("Google refused the grant")
         }
-        Err(e) => return e.into_result().map(|()| Pushed::Skipped("")),
+        Err(e) => {
+            // Retried when Google is unavailable; done when it refuses for good.
+            e.into_result()?;
+            Pushed::Skipped("Google refused the request")
+        }
     };
     tx.commit().await?;
     Ok(done)
@@ -164,18 +172,19 @@ async fn write(
     let conn = session.connection;
     let calendar = conn.write_calendar_id.as_str();
     if facts.status == "cancelled" {
-        let Some(m) = mapping else { return Ok(Pushed::Unchanged) };
-        if m.state != "live" && m.state != "moved_in_google" {
+        if mapping.is_some_and(|m| m.state != "live" && m.state != "moved_in_google") {
             return Ok(Pushed::Unchanged);
         }
-        let id = m.event_id.clone();
+        // Unknown to us, the event may still be there (a first push that reached Google
+        // but not our database): delete it by its id; one never written is done.
+        let id = mapping.map_or_else(|| event_id(appointment_id), |m| m.event_id.clone());
         session
             .call(|access| {
                 let id = id.clone();
                 async move { google::delete_event(app, &access, calendar, &id).await }
             })
             .await?;
-        set_state(tx, app.now(), appointment_id, "removed", facts.sequence).await?;
+        keep(tx, app.now(), conn, appointment_id, &id, None, facts.sequence, "removed").await?;
         return Ok(Pushed::Deleted);
     }
     let body = event_body(appointment_id, facts);
@@ -184,14 +193,25 @@ async fn write(
         Some(m) if m.sequence == facts.sequence => Ok(Pushed::Unchanged),
         Some(m) => {
             let id = m.event_id.clone();
-            let event = session
+            let patched = session
                 .call(|access| {
                     let (id, body) = (id.clone(), body.clone());
                     async move { google::patch_event(app, &access, calendar, &id, &body).await }
                 })
-                .await?;
-            keep(tx, app.now(), conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live").await?;
-            Ok(Pushed::Patched)
+                .await;
+            match patched {
+                Ok(event) => {
+                    keep(tx, app.now(), conn, appointment_id, &event.id, event.etag.as_deref(), facts.sequence, "live")
+                        .await?;
+                    Ok(Pushed::Patched)
+                }
+                // Gone from Google altogether: someone deleted it there.
+                Err(CallError::Google(GoogleError::NotFound | GoogleError::Gone)) => {
+                    keep(tx, app.now(), conn, appointment_id, &id, None, m.sequence, "deleted_in_google").await?;
+                    Ok(Pushed::Skipped("the event was deleted in Google"))
+                }
+                Err(e) => Err(e),
+            }
         }
         None => {
             let id = event_id(appointment_id);
@@ -216,8 +236,10 @@ async fn write(
     }
 }
 
-/// Our id is taken at Google. Ours (the extended property says so): take it over, or, when
-/// it was deleted there, leave it deleted and say so. Someone else's: a failure.
+/// Our id is taken at Google: an attempt that reached Google but not our database, or our
+/// own event deleted there earlier (the appointment moved to another staff member and
+/// back, say). Ours, or a deleted event that names nobody: made to match, revived if it
+/// was deleted. Someone else's: refused, and left alone.
 async fn adopt(
     session: &Session<'_>,
     tx: &mut Tx,
@@ -229,25 +251,11 @@ async fn adopt(
     let app = session.app;
     let calendar = session.connection.write_calendar_id.as_str();
     let found = session.call(|access| async move { google::get_event(app, &access, calendar, id).await }).await?;
-    if found.appointment_id() != Some(appointment_id) {
-        return Err(CallError::Failed(ApiError::internal(format!(
-            "Google event {id} is not appointment {appointment_id}'s"
-        ))));
+    if found.appointment_id().is_some_and(|a| a != appointment_id) {
+        return Err(CallError::Google(GoogleError::Refused(409, format!("event {id} is not this appointment's"))));
     }
-    if found.status == "cancelled" {
-        keep(
-            tx,
-            app.now(),
-            session.connection,
-            appointment_id,
-            id,
-            found.etag.as_deref(),
-            facts.sequence,
-            "deleted_in_google",
-        )
-        .await?;
-        return Ok(Pushed::Skipped("the event was deleted in Google"));
-    }
+    let mut body = body.clone();
+    body["status"] = "confirmed".into();
     let event = session
         .call(|access| {
             let body = body.clone();
@@ -321,7 +329,7 @@ async fn set_state(tx: &mut Tx, now: DateTime<Utc>, appointment_id: Uuid, state:
 /// Take the event out of the calendar it was written to (the appointment moved to another
 /// staff member). That connection broken or gone: the event stays there.
 async fn remove_from(app: &App, tx: &mut Tx, appointment_id: Uuid, m: &Mapping) -> ApiResult<()> {
-    let Some(old) = connection::lock(tx, m.connection_id).await?.filter(|c| c.status == "active") else {
+    let Some(old) = connection::find(tx, m.connection_id).await?.filter(|c| c.status == "active") else {
         return Ok(());
     };
     let session = Session { app, connection: &old };

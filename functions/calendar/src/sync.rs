@@ -19,7 +19,7 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::busy;
 use crate::connection::{self, CallError, Connection, GOOGLE_SECRET, KEYS_SECRET, Session};
-use crate::events::{BROKEN, CHANGED_IN_GOOGLE, ChangedInGoogle, SYNC, Sync};
+use crate::events::{AppointmentRef, BROKEN, CHANGED_IN_GOOGLE, ChangedInGoogle, PUSH, Push, SYNC, Sync};
 use crate::google::{self, Event, GoogleError};
 
 pub const OP: Operation = Operation::sqs(
@@ -43,7 +43,7 @@ pub const OP: Operation = Operation::sqs(
     consume,
 )
 .subscribes(&[SYNC])
-.publishes(&[BROKEN, CHANGED_IN_GOOGLE])
+.publishes(&[BROKEN, CHANGED_IN_GOOGLE, PUSH])
 .permissions(&[DATABASE_SECRET, GOOGLE_SECRET, KEYS_SECRET])
 .env(&["API_URL", "GOOGLE_OAUTH_TOKEN_URL", "GOOGLE_CALENDAR_API_BASE"]);
 
@@ -81,7 +81,7 @@ pub struct Outcome {
     /// Calendars read in full (first sync, a 410, the daily refresh).
     pub full: usize,
     pub channels_renewed: usize,
-    /// Upcoming appointments written to Google (a new connection's first sync).
+    /// Upcoming appointments queued for Google (a new connection's first sync).
     pub pushed: usize,
     /// The connection is gone, broken, or just broke.
     pub skipped: Option<&'static str>,
@@ -116,10 +116,10 @@ pub async fn run(app: &App, business_id: Uuid, connection_id: Uuid, cause: &str)
     }
     match sync_locked(app, &mut tx, &conn, cause).await {
         Ok(mut outcome) => {
-            tx.commit().await?;
             if cause.starts_with("connected") {
-                outcome.pushed = push_upcoming(app, &conn).await?;
+                outcome.pushed = queue_upcoming(app, &mut tx, &conn).await?;
             }
+            tx.commit().await?;
             Ok(outcome)
         }
         Err(CallError::Broken(reason)) => {
@@ -154,13 +154,30 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
     for feed in &feeds {
         let ending = feed.channel_expires_at.is_none_or(|at| at < now + RENEW_BEFORE);
         if feed.channel_id.is_none() || ending {
-            renew_channel(&session, feed).await?;
-            outcome.channels_renewed += 1;
+            match renew_channel(&session, feed).await {
+                Ok(()) => outcome.channels_renewed += 1,
+                // Calendars such as holidays and subscriptions take no channel: polled.
+                Err(CallError::Google(e @ (GoogleError::Refused(..) | GoogleError::NotFound))) => {
+                    tracing::warn!(calendar_id = feed.calendar_id, error = %e, "no push channel for this calendar; it is read on the schedule");
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     let mut reads = Vec::with_capacity(feeds.len());
     for feed in &feeds {
-        let read = read_feed(&session, feed, window).await?;
+        let read = match read_feed(&session, feed, window).await {
+            Ok(read) => read,
+            // A calendar shown once and unshared since: the others are still read.
+            Err(CallError::Google(e @ (GoogleError::Refused(..) | GoogleError::NotFound)))
+                if feed.calendar_id != conn.write_calendar_id =>
+            {
+                tracing::warn!(calendar_id = feed.calendar_id, error = %e, "a calendar Google no longer lets us read; skipped");
+                reads.push(None);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         outcome.read += read.items.len();
         outcome.full += usize::from(read.full);
         // A scheduled sync finding changes nobody announced: the channel was lost.
@@ -170,7 +187,7 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
             renew_channel(&session, feed).await?;
             outcome.channels_renewed += 1;
         }
-        reads.push(read);
+        reads.push(Some(read));
     }
 
     sqlx::query("SELECT calendar_busy_write_lock($1)")
@@ -179,27 +196,27 @@ async fn sync_locked(app: &App, tx: &mut Tx, conn: &Connection, cause: &str) -> 
         .await
         .map_err(ApiError::from)?;
     for (feed, read) in feeds.iter().zip(reads) {
-        write(app, tx, conn, feed, read).await?;
+        if let Some(read) = read {
+            write(app, tx, conn, feed, read).await?;
+        }
     }
     Ok(outcome)
 }
 
 /// A new connection: the staff member's upcoming appointments are written to Google too,
-/// not only those booked from now on (each as calendar-push writes it, so a repeat makes
-/// no second event).
-async fn push_upcoming(app: &App, conn: &Connection) -> ApiResult<usize> {
-    let mut tx = app.db.tenant_tx(conn.business_id).await?;
+/// not only those booked from now on, each by its own calendar-push message (queued here,
+/// sent by the relay), as a booking's would be.
+async fn queue_upcoming(app: &App, tx: &mut Tx, conn: &Connection) -> ApiResult<usize> {
     let upcoming: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM appointments WHERE staff_id = $1 AND status = 'confirmed' AND ends_at > $2
-         ORDER BY starts_at LIMIT 1000",
+        "SELECT id FROM appointments WHERE staff_id = $1 AND status = 'confirmed' AND ends_at > $2 ORDER BY starts_at",
     )
     .bind(conn.staff_id)
     .bind(app.now())
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
-    tx.commit().await?;
     for id in &upcoming {
-        crate::push::push(app, conn.business_id, *id).await?;
+        let push = Push { appointment: AppointmentRef { id: *id }, connected_at: conn.connected_at };
+        outbox::push(tx, conn.business_id, &push).await?;
     }
     Ok(upcoming.len())
 }
@@ -223,8 +240,8 @@ async fn read_feed(
             match &token {
                 Some(t) => query.push(("syncToken", t.clone())),
                 None => {
-                    query.push(("timeMin", window.0.to_rfc3339()));
-                    query.push(("timeMax", window.1.to_rfc3339()));
+                    query.push(("timeMin", window.0.to_rfc3339_opts(SecondsFormat::Secs, true)));
+                    query.push(("timeMax", window.1.to_rfc3339_opts(SecondsFormat::Secs, true)));
                 }
             }
             if let Some(p) = &page {
@@ -271,12 +288,7 @@ async fn renew_channel(session: &Session<'_>, feed: &Feed) -> Result<(), CallErr
             async move { google::watch(app, &access, calendar, &id, &token, CHANNEL_TTL.num_seconds()).await }
         })
         .await?;
-    let expires_at = watched
-        .expiration
-        .as_deref()
-        .and_then(|ms| ms.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_millis)
-        .unwrap_or(app.now() + CHANNEL_TTL);
+    let expires_at = watched.expires_at().unwrap_or(app.now() + CHANNEL_TTL);
     let mut tx = app.db.tenant_tx(conn.business_id).await?;
     sqlx::query(
         "UPDATE calendar_feeds SET channel_id = $3, channel_token_sha256 = $4, resource_id = $5, channel_expires_at = $6
@@ -375,8 +387,8 @@ async fn write(app: &App, tx: &mut Tx, conn: &Connection, feed: &Feed, read: Rea
 /// One of our events changed in Google. Deleted or moved there, the appointment stands
 /// (the customer was told its time) and the business's owners are told, once per change.
 async fn ours_changed(app: &App, tx: &mut Tx, conn: &Connection, item: &Event) -> Result<(), CallError> {
-    let mapped: Option<(Uuid, String, DateTime<Utc>, String, bool)> = sqlx::query_as(
-        "SELECT e.appointment_id, e.state, a.starts_at, a.status, e.sequence = a.sequence
+    let mapped: Option<(Uuid, String, DateTime<Utc>, String, i32, i32)> = sqlx::query_as(
+        "SELECT e.appointment_id, e.state, a.starts_at, a.status, e.sequence, a.sequence
          FROM calendar_appointment_events e
          JOIN appointments a ON a.id = e.appointment_id
          WHERE e.connection_id = $1 AND e.event_id = $2",
@@ -386,9 +398,17 @@ async fn ours_changed(app: &App, tx: &mut Tx, conn: &Connection, item: &Event) -
     .fetch_optional(&mut **tx)
     .await
     .map_err(ApiError::from)?;
-    let Some((appointment_id, state, starts_at, status, pushed)) = mapped else { return Ok(()) };
-    // Not pushed yet (the appointment moved in Kairos since): the event is behind, not moved.
-    if state != "live" || status == "cancelled" || !pushed {
+    let Some((appointment_id, state, starts_at, status, pushed, current)) = mapped else { return Ok(()) };
+    // Behind, not moved: the appointment changed since its last push (which is pending),
+    // or this read saw the event before the last push landed (its own sequence is older).
+    let written_for = item
+        .extended_properties
+        .as_ref()
+        .and_then(|p| p.private.get("kairos_sequence"))
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse::<i32>().ok());
+    let behind = pushed != current || written_for.is_some_and(|w| w != pushed);
+    if state != "live" || status == "cancelled" || (behind && item.status != "cancelled") {
         return Ok(());
     }
     let start =

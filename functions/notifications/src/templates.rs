@@ -138,6 +138,7 @@ mod tests {
             "expires": "Sunday", "claim_url": "https://app/waitlist/t", "email": "eve@example.com", "name": "Eve",
             "link": "https://app/x?token=t", "business_name_": "", "expires_at": "2026-01-01T00:00:00Z",
             "plan_name": "Starter", "ends_on": "2026-03-16", "days_left": 0, "notice": "last",
+            "google_email": "ana@gmail.example", "change": "deleted",
         });
         for (name, _) in FILES.iter().filter(|(n, _)| *n != "layout.html") {
             let (language, kind) = name.split_once('/').unwrap();
