@@ -108,7 +108,8 @@ CREATE TABLE calendar_appointment_events (
 SELECT make_tenant_table('calendar_appointment_events');
 
 -- An OAuth authorization in flight: single use, expiring ten minutes after it started
--- (the application's clock), bound to the staff member it connects. The `state` sent to
+-- (the application's clock), bound to the staff member it connects and to the browser
+-- that asked for it. The `state` sent to
 -- Google is a signed link token naming this row.
 CREATE TABLE calendar_oauth_states (
     id uuid PRIMARY KEY,
@@ -116,6 +117,9 @@ CREATE TABLE calendar_oauth_states (
     staff_id uuid NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
     requested_by uuid NOT NULL,
     code_verifier text NOT NULL,
+    -- SHA-256 of the secret in the cookie of the browser that started it: the callback is
+    -- taken only from that browser, so a link sent to someone else connects nothing.
+    browser_sha256 bytea NOT NULL,
     expires_at timestamptz NOT NULL,
     used_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now()

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use e2e::{Salon, TestApp, emails_to};
+use e2e::{Res, Salon, TestApp, emails_to};
 use serde_json::{Value, json};
 use shared::Role;
 use uuid::Uuid;
@@ -37,12 +37,26 @@ async fn connect(t: &TestApp, salon: &Salon) -> Uuid {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let url = res.body["authorization_url"].as_str().unwrap();
     assert!(url.starts_with(&t.google.auth_url()), "{url}");
+    let browser = cookie_of(&res);
     let back = t.google.consent(url, GOOGLE_USER).unwrap();
-    let res = t.get(path_of(&back), None).await;
+    let res = back_from_google(t, &back, Some(&browser)).await;
     assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
     assert!(res.headers["location"].to_str().unwrap().ends_with("calendar=connected"));
     converge(t).await;
     connection_id(t, salon).await
+}
+
+/// The browser cookie `calendar-connect` set (`name=value`).
+fn cookie_of(res: &Res) -> String {
+    let header = res.headers["set-cookie"].to_str().unwrap();
+    assert!(header.contains("HttpOnly") && header.contains("Secure") && header.contains("SameSite=Lax"), "{header}");
+    header.split(';').next().unwrap().to_owned()
+}
+
+/// The browser arriving at the callback from Google, with its cookie (or without one).
+async fn back_from_google(t: &TestApp, url: &str, cookie: Option<&str>) -> Res {
+    let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+    t.call(axum::http::Method::GET, path_of(url), None, None, &headers).await
 }
 
 /// The path and query of a URL on the fleet.
@@ -530,9 +544,20 @@ async fn the_oauth_state_is_single_use_expires_and_the_refresh_token_is_never_st
     let owner = Some(salon.tenant.owner.as_str());
     let start = || async { t.post("/v1/calendar/connect", owner, json!({"staff_id": salon.staff[0]})).await };
     let res = start().await;
+    let browser = cookie_of(&res);
     let back = t.google.consent(res.body["authorization_url"].as_str().unwrap(), GOOGLE_USER).unwrap();
-    assert_eq!(t.get(path_of(&back), None).await.status, StatusCode::FOUND);
-    let again = t.get(path_of(&back), None).await;
+    // The link opened in another browser (sent to someone, say) connects nothing.
+    for cookie in [None, Some("kairos_calendar_oauth=someone-elses")] {
+        let elsewhere = back_from_google(&t, &back, cookie).await;
+        assert_eq!(
+            (elsewhere.status, elsewhere.code()),
+            (StatusCode::BAD_REQUEST, "OAUTH_STATE_INVALID"),
+            "{}",
+            elsewhere.body
+        );
+    }
+    assert_eq!(back_from_google(&t, &back, Some(&browser)).await.status, StatusCode::FOUND);
+    let again = back_from_google(&t, &back, Some(&browser)).await;
     assert_eq!((again.status, again.code()), (StatusCode::BAD_REQUEST, "OAUTH_STATE_INVALID"), "{}", again.body);
 
     // The refresh token the fake issued appears nowhere in the row.
@@ -546,9 +571,10 @@ async fn the_oauth_state_is_single_use_expires_and_the_refresh_token_is_never_st
 
     // Eleven minutes later a started authorization is refused.
     let res = start().await;
+    let browser = cookie_of(&res);
     let back = t.google.consent(res.body["authorization_url"].as_str().unwrap(), GOOGLE_USER).unwrap();
     t.app.set_now(t.app.now() + Duration::minutes(11));
-    let late = t.get(path_of(&back), None).await;
+    let late = back_from_google(&t, &back, Some(&browser)).await;
     assert_eq!((late.status, late.code()), (StatusCode::BAD_REQUEST, "OAUTH_STATE_INVALID"), "{}", late.body);
     // A tampered state is refused the same way.
     let tampered = t.get("/v1/calendar/callback?state=abc.def.ghi&code=x", None).await;

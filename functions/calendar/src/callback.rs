@@ -1,12 +1,13 @@
 //! calendar-callback: Google sends the browser back here. The `state` must be ours
-//! (signed), unused and unexpired; it is used up whatever happens next. The code is
+//! (signed), unused, unexpired and started by this browser (its cookie); it is used up
+//! whatever happens next. The code is
 //! exchanged (with the PKCE verifier) for a refresh token, which is sealed before it is
 //! stored; the primary calendar is where appointments are written, and it plus every
 //! calendar the user shows in Google are read for busy time. A first full sync is queued,
 //! and the browser goes back to the web app.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -14,7 +15,9 @@ use shared::operation::{DATABASE_SECRET, JWT_SECRET};
 use shared::{Access, ApiError, ApiResult, App, Operation, Query, outbox};
 use uuid::Uuid;
 
-use crate::connect::STATE_PURPOSE;
+use sha2::{Digest, Sha256};
+
+use crate::connect::{BROWSER_COOKIE, STATE_PURPOSE};
 use crate::connection::{self, GOOGLE_SECRET, KEYS_SECRET};
 use crate::events::{SYNC, Sync};
 use crate::google::{self, CALENDAR_LIST_SCOPE, CalendarListEntry, EVENTS_SCOPE};
@@ -55,14 +58,26 @@ fn state_invalid(detail: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "OAUTH_STATE_INVALID", detail.to_owned()).with_field("state")
 }
 
-async fn handler(State(app): State<App>, Query(q): Query<Callback>) -> ApiResult<Response> {
+/// The browser secret `calendar-connect` set, from the request's cookies.
+fn browser_secret(headers: &HeaderMap) -> Option<&str> {
+    let cookies = headers.get_all(header::COOKIE).into_iter().filter_map(|v| v.to_str().ok());
+    cookies.flat_map(|c| c.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == BROWSER_COOKIE).then_some(value)
+    })
+}
+
+async fn handler(State(app): State<App>, headers: HeaderMap, Query(q): Query<Callback>) -> ApiResult<Response> {
     let state = q.state.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| state_invalid("state is required"))?;
     let (business_id, state_id) = app
         .signing_keys()
         .await?
         .verify_link(STATE_PURPOSE, state, app.now())
         .map_err(|_| state_invalid("this authorization link is not valid or has expired; connect again"))?;
-    let (staff_id, verifier) = use_state(&app, business_id, state_id).await?;
+    let browser = browser_secret(&headers).ok_or_else(|| {
+        state_invalid("open the authorization link in the browser that started connecting the calendar")
+    })?;
+    let (staff_id, verifier) = use_state(&app, business_id, state_id, browser).await?;
     if let Some(error) = &q.error {
         tracing::info!(%business_id, %staff_id, error, "calendar connection declined at Google");
         return Ok(back_to_app(&app, "denied"));
@@ -108,17 +123,18 @@ async fn handler(State(app): State<App>, Query(q): Query<Callback>) -> ApiResult
     Ok(back_to_app(&app, "connected"))
 }
 
-/// Use the state up: it names an authorization of this business, not used before and not
-/// expired. Returns the staff member and the PKCE verifier.
-async fn use_state(app: &App, business_id: Uuid, state_id: Uuid) -> ApiResult<(Uuid, String)> {
+/// Use the state up: it names an authorization of this business, not used before, not
+/// expired, and started by this browser. Returns the staff member and the PKCE verifier.
+async fn use_state(app: &App, business_id: Uuid, state_id: Uuid, browser: &str) -> ApiResult<(Uuid, String)> {
     let mut tx = app.db.tenant_tx(business_id).await?;
     let row: Option<(Uuid, String)> = sqlx::query_as(
         "UPDATE calendar_oauth_states SET used_at = $2
-         WHERE id = $1 AND used_at IS NULL AND expires_at > $2
+         WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND browser_sha256 = $3
          RETURNING staff_id, code_verifier",
     )
     .bind(state_id)
     .bind(app.now())
+    .bind(Sha256::digest(browser.as_bytes()).to_vec())
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -221,5 +237,6 @@ async fn store(
 
 fn back_to_app(app: &App, outcome: &str) -> Response {
     let location = format!("{}/settings/calendar?calendar={outcome}", app.config.app_url);
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    let spent = format!("{BROWSER_COOKIE}=; Path=/v1/calendar/callback; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+    (StatusCode::FOUND, [(header::LOCATION, location), (header::SET_COOKIE, spent)]).into_response()
 }

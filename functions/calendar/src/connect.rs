@@ -2,10 +2,10 @@
 //! their own; owners and managers may connect anyone's. The answer is the URL to send the
 //! browser to: Google's consent screen (authorization code with PKCE, offline access for a
 //! refresh token), with a `state` that is signed, single use, bound to the staff member
-//! and valid for ten minutes.
+//! and valid for ten minutes, and a cookie that binds it to this browser.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -57,7 +57,7 @@ async fn handler(
     auth: Auth,
     State(app): State<App>,
     OptionalJson(req): OptionalJson<Connect>,
-) -> ApiResult<(StatusCode, Json<Started>)> {
+) -> ApiResult<(StatusCode, [(header::HeaderName, HeaderValue); 1], Json<Started>)> {
     let mut tx = app.db.tenant_tx(auth.business_id).await?;
     let staff_id = whose(&mut tx, &auth, req.staff_id).await?;
     let email: Option<String> =
@@ -67,15 +67,18 @@ async fn handler(
     let expires_at = now + STATE_TTL;
     let id = Uuid::new_v4();
     let verifier = random_verifier();
+    let browser = random_verifier();
     sqlx::query(
-        "INSERT INTO calendar_oauth_states (id, business_id, staff_id, requested_by, code_verifier, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO calendar_oauth_states (id, business_id, staff_id, requested_by, code_verifier, browser_sha256,
+                                            expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(auth.business_id)
     .bind(staff_id)
     .bind(auth.user_id)
     .bind(&verifier)
+    .bind(Sha256::digest(browser.as_bytes()).to_vec())
     .bind(expires_at)
     .bind(now)
     .execute(&mut *tx)
@@ -108,8 +111,18 @@ async fn handler(
     let query = query.finish();
     let authorization_url = format!("{}?{query}", app.config.google_oauth_auth_url);
     tracing::info!(business_id = %auth.business_id, %staff_id, "calendar connection started");
-    Ok((StatusCode::CREATED, Json(Started { staff_id, authorization_url, expires_at })))
+    // Only the callback reads it, only this browser sends it, and only for the ten minutes.
+    let cookie = format!(
+        "{BROWSER_COOKIE}={browser}; Path=/v1/calendar/callback; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
+        STATE_TTL.num_seconds()
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    let started = Json(Started { staff_id, authorization_url, expires_at });
+    Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], started))
 }
+
+/// The cookie that ties an authorization to the browser that started it.
+pub const BROWSER_COOKIE: &str = "kairos_calendar_oauth";
 
 /// The staff member the caller may connect: their own record, or (owners and managers)
 /// any live staff member of the business.
@@ -134,8 +147,8 @@ pub async fn whose(tx: &mut Tx, auth: &Auth, wanted: Option<Uuid>) -> ApiResult<
     }
 }
 
-/// A PKCE code verifier: 64 characters of base64url (48 random bytes), within RFC 7636's
-/// 43 to 128.
+/// A PKCE code verifier (and the browser's secret): 64 characters of base64url (48 random
+/// bytes), within RFC 7636's 43 to 128.
 fn random_verifier() -> String {
     let mut bytes = [0u8; 48];
     rand::fill(&mut bytes);
