@@ -11,12 +11,24 @@ session = boto3.session.Session()
 kw = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"], "region_name": os.environ["AWS_REGION"]}
 
 sm = session.client("secretsmanager", **kw)
-secret_id = os.environ.get("JWT_SECRET_ID", "kairos/jwt-signing-keys")
-try:
-    sm.describe_secret(SecretId=secret_id)
-except sm.exceptions.ResourceNotFoundException:
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    sm.create_secret(Name=secret_id, SecretString=json.dumps({"keys": [{"kid": "local-1", "secret": key}]}))
+
+
+def ensure_secret(env_name, default_id, value):
+    """Create the secret (the id from env_name, else default_id) unless it exists; `value`
+    is called only then. An existing secret is kept: keys made once stay valid."""
+    secret_id = os.environ.get(env_name, default_id)
+    try:
+        sm.describe_secret(SecretId=secret_id)
+    except sm.exceptions.ResourceNotFoundException:
+        sm.create_secret(Name=secret_id, SecretString=json.dumps(value()))
+
+
+def new_keys():
+    """A key set as shared::seal and the JWT signer read it: one random 32-byte key."""
+    return {"keys": [{"kid": "local-1", "secret": base64.b64encode(secrets.token_bytes(32)).decode()}]}
+
+
+ensure_secret("JWT_SECRET_ID", "kairos/jwt-signing-keys", new_keys)
 
 # The queues the manifest describes (functions.json, generated from the operations), each
 # with its FIFO dead-letter queue, named kairos-<name>.fifo as the local fleet finds them.
@@ -39,38 +51,21 @@ for q in queues:
     )
 
 # The WhatsApp Cloud API account; the local fleet serves a stand-in of the API.
-whatsapp_id = os.environ.get("WHATSAPP_SECRET_ID", "kairos/whatsapp")
-try:
-    sm.describe_secret(SecretId=whatsapp_id)
-except sm.exceptions.ResourceNotFoundException:
-    sm.create_secret(Name=whatsapp_id, SecretString=json.dumps({"access_token": "local-token", "phone_number_id": "100000000000001"}))
+ensure_secret("WHATSAPP_SECRET_ID", "kairos/whatsapp",
+              lambda: {"access_token": "local-token", "phone_number_id": "100000000000001"})
 
 # Stripe: the local fleet serves a stateful stand-in of the API (tests/stripe-fake), whose
 # only key is this one; it signs the webhooks it sends the fleet with this secret.
-stripe_id = os.environ.get("STRIPE_SECRET_ID", "kairos/stripe")
-try:
-    sm.describe_secret(SecretId=stripe_id)
-except sm.exceptions.ResourceNotFoundException:
-    sm.create_secret(Name=stripe_id, SecretString=json.dumps(
-        {"api_key": "sk_test_kairos_fake", "webhook_secrets": ["whsec_kairos_local"]}))
+ensure_secret("STRIPE_SECRET_ID", "kairos/stripe",
+              lambda: {"api_key": "sk_test_kairos_fake", "webhook_secrets": ["whsec_kairos_local"]})
 
 # Google Calendar: the local fleet serves a stand-in of Google's OAuth and Calendar APIs
 # (tests/google-fake), whose only OAuth client is this one.
-google_calendar_id = os.environ.get("GOOGLE_CALENDAR_SECRET_ID", "kairos/google-calendar")
-try:
-    sm.describe_secret(SecretId=google_calendar_id)
-except sm.exceptions.ResourceNotFoundException:
-    sm.create_secret(Name=google_calendar_id, SecretString=json.dumps(
-        {"client_id": "kairos-test.apps.googleusercontent.com", "client_secret": "kairos-test-client-secret"}))
+ensure_secret("GOOGLE_CALENDAR_SECRET_ID", "kairos/google-calendar",
+              lambda: {"client_id": "kairos-test.apps.googleusercontent.com", "client_secret": "kairos-test-client-secret"})
 
 # The master keys sealing the stored calendar refresh tokens (shared::seal), newest first.
-# Kept once made: a new key would leave the tokens already stored unreadable.
-calendar_keys_id = os.environ.get("CALENDAR_KEYS_SECRET_ID", "kairos/calendar-token-keys")
-try:
-    sm.describe_secret(SecretId=calendar_keys_id)
-except sm.exceptions.ResourceNotFoundException:
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    sm.create_secret(Name=calendar_keys_id, SecretString=json.dumps({"keys": [{"kid": "local-1", "secret": key}]}))
+ensure_secret("CALENDAR_KEYS_SECRET_ID", "kairos/calendar-token-keys", new_keys)
 
 ses = session.client("sesv2", **kw)
 sender = os.environ.get("SES_FROM_ADDRESS", "bookings@kairos.local")

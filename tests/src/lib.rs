@@ -120,6 +120,23 @@ impl Drop for TestDb {
     }
 }
 
+/// Create the secret in moto unless it exists (`value` is made only then): keys made once
+/// stay the keys every test process reads.
+async fn create_secret_once(id: &str, value: impl FnOnce() -> Value) {
+    let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
+    if secrets.describe_secret().secret_id(id).send().await.is_err() {
+        // Another test process may have created it meanwhile; either way it exists after.
+        let _ = secrets.create_secret().name(id).secret_string(value().to_string()).send().await;
+    }
+}
+
+/// A key set as the JWT signer and shared::seal read it: one random 32-byte key.
+fn new_keys() -> Value {
+    let mut key = [0u8; 32];
+    rand::fill(&mut key);
+    json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]})
+}
+
 /// The JWT signing secret in moto, created if missing. Returns its id.
 pub async fn ensure_signing_secret() -> String {
     static DONE: OnceCell<String> = OnceCell::const_new();
@@ -128,16 +145,7 @@ pub async fn ensure_signing_secret() -> String {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             panic!("AWS_ENDPOINT_URL is not set: the tests read secrets from moto; run scripts/test");
         }
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        let client = aws_sdk_secretsmanager::Client::new(&config);
-        if client.describe_secret().secret_id(&id).send().await.is_err() {
-            let mut key = [0u8; 32];
-            rand::fill(&mut key);
-            let value =
-                json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
-            // Another test process may have created it meanwhile; either way it exists after.
-            let _ = client.create_secret().name(&id).secret_string(value.to_string()).send().await;
-        }
+        create_secret_once(&id, new_keys).await;
         id
     })
     .await
@@ -524,18 +532,9 @@ pub async fn ensure_google_secrets() -> String {
     static DONE: OnceCell<String> = OnceCell::const_new();
     DONE.get_or_init(|| async {
         let id = "kairos/test-google-calendar".to_owned();
-        let secrets = aws_sdk_secretsmanager::Client::new(shared::aws::sdk_config().await);
-        let client = json!({"client_id": google_fake::CLIENT_ID, "client_secret": google_fake::CLIENT_SECRET});
-        let mut key = [0u8; 32];
-        rand::fill(&mut key);
-        let keys =
-            json!({"keys": [{"kid": "test-1", "secret": base64::engine::general_purpose::STANDARD.encode(key)}]});
-        for (name, value) in [(id.as_str(), client), (CALENDAR_KEYS_SECRET_ID, keys)] {
-            if secrets.describe_secret().secret_id(name).send().await.is_err() {
-                // Another test process may create it meanwhile; either way it exists after.
-                let _ = secrets.create_secret().name(name).secret_string(value.to_string()).send().await;
-            }
-        }
+        let client = || json!({"client_id": google_fake::CLIENT_ID, "client_secret": google_fake::CLIENT_SECRET});
+        create_secret_once(&id, client).await;
+        create_secret_once(CALENDAR_KEYS_SECRET_ID, new_keys).await;
         id
     })
     .await
@@ -546,14 +545,9 @@ pub async fn ensure_google_secrets() -> String {
 pub async fn ensure_provider_accounts() {
     static DONE: OnceCell<()> = OnceCell::const_new();
     DONE.get_or_init(|| async {
-        let config = shared::aws::sdk_config().await;
-        let secrets = aws_sdk_secretsmanager::Client::new(config);
         let id = std::env::var("WHATSAPP_SECRET_ID").unwrap_or_else(|_| "kairos/whatsapp".into());
-        if secrets.describe_secret().secret_id(&id).send().await.is_err() {
-            let value = json!({"access_token": "test-token", "phone_number_id": "100000000000001"});
-            let _ = secrets.create_secret().name(&id).secret_string(value.to_string()).send().await;
-        }
-        let ses = aws_sdk_sesv2::Client::new(config);
+        create_secret_once(&id, || json!({"access_token": "test-token", "phone_number_id": "100000000000001"})).await;
+        let ses = aws_sdk_sesv2::Client::new(shared::aws::sdk_config().await);
         let sender = std::env::var("SES_FROM_ADDRESS").unwrap_or_else(|_| "bookings@kairos.local".into());
         let _ = ses.create_email_identity().email_identity(sender).send().await;
     })

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use shared::db::Tx;
 use shared::operation::{DATABASE_SECRET, JWT_SECRET};
 use shared::{Access, ApiError, ApiResult, App, Auth, Json, Operation, OptionalJson, Permission};
+use staff::live::{Require, is_live};
 use uuid::Uuid;
 
 use crate::connection::GOOGLE_SECRET;
@@ -138,11 +139,10 @@ pub async fn whose(tx: &mut Tx, auth: &Auth, wanted: Option<Uuid>) -> ApiResult<
         Some(id) if Some(id) == own => Ok(id),
         Some(id) => {
             auth.require(Permission::ManageCalendars)?;
-            let live: Option<Uuid> = sqlx::query_scalar("SELECT id FROM staff WHERE id = $1 AND deleted_at IS NULL")
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-            live.ok_or_else(|| ApiError::not_found("staff member"))
+            if !is_live(tx, id, Require::default()).await? {
+                return Err(ApiError::not_found("staff member"));
+            }
+            Ok(id)
         }
     }
 }

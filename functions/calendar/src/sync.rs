@@ -333,7 +333,9 @@ async fn write(app: &App, tx: &mut Tx, conn: &Connection, feed: &Feed, read: Rea
     }
     let (mut ids, mut starts, mut ends, mut gone) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for item in &read.items {
-        if feed.calendar_id == conn.write_calendar_id {
+        // Ours carry our property; a deletion may come back as a bare tombstone.
+        let maybe_ours = item.appointment_id().is_some() || item.status == "cancelled";
+        if feed.calendar_id == conn.write_calendar_id && maybe_ours {
             ours_changed(app, tx, conn, item).await?;
         }
         match busy::range(item, zone) {
