@@ -221,6 +221,14 @@ async fn google_busy_time_takes_slots_away_refuses_the_booking_and_gives_them_ba
     let res = t.post("/v1/appointments", owner, body.clone()).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
 
+    // Nor may an appointment be moved onto it.
+    let other = t.book(&salon, "2026-03-03T12:00:00Z", None, "robin@example.com").await.id();
+    let res =
+        t.post(&format!("/v1/appointments/{other}/reschedule"), owner, json!({"start": "2026-03-03T09:00:00Z"})).await;
+    assert_eq!((res.status, res.code()), (StatusCode::UNPROCESSABLE_ENTITY, "SLOT_UNAVAILABLE"), "{}", res.body);
+    let res = t.post(&format!("/v1/appointments/{other}/cancel"), owner, json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
     t.google.delete_event(GOOGLE_USER, &dentist);
     converge(&t).await;
     assert_eq!(offered(&t, &salon, "2026-03-03").await, before, "the slots are back");

@@ -192,10 +192,13 @@ pub async fn claim(
     for staff_id in staff {
         sqlx::query!("SAVEPOINT claim").execute(&mut **tx).await?;
         let id = Uuid::now_v7();
+        // Google's busy time is asked in the same statement (under the staff member's
+        // busy lock, held until commit), unless staff book outside availability on purpose.
         let inserted = sqlx::query!(
             "INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, series_id, starts_at, ends_at,
                                        blocked, created_by, outside_availability, notes, scheduled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, tstzrange($9, $10), $11, $12, $13, $14)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, tstzrange($9, $10), $11, $12, $13, $14
+             WHERE $12 OR NOT calendar_busy_claim($4, $9, $10)",
             id,
             business_id,
             new.service_id,
@@ -214,7 +217,7 @@ pub async fn claim(
         .execute(&mut **tx)
         .await;
         match inserted {
-            Ok(_) if !new.outside_availability && google_busy(tx, *staff_id, blocked_from, blocked_until).await? => {
+            Ok(done) if done.rows_affected() == 0 => {
                 sqlx::query!("ROLLBACK TO SAVEPOINT claim").execute(&mut **tx).await?;
                 busy_in_google = true;
             }
@@ -233,17 +236,6 @@ pub async fn claim(
         }
     }
     Err(if busy_in_google { SlotError::Unavailable } else { SlotError::Lost })
-}
-
-/// Whether the staff member's Google Calendar holds busy time over the range, asked under
-/// the staff member's shared busy lock, held until this transaction ends: a calendar sync
-/// writes busy time under the exclusive lock, so it waits for this booking to commit, or
-/// this booking sees what it wrote.
-pub async fn google_busy(tx: &mut Tx, staff_id: Uuid, from: DateTime<Utc>, until: DateTime<Utc>) -> ApiResult<bool> {
-    let busy = sqlx::query_scalar!(r#"SELECT calendar_busy_claim($1, $2, $3) AS "busy!""#, staff_id, from, until)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(busy)
 }
 
 /// The exclusion constraint said no: another live appointment holds the time.
@@ -320,23 +312,25 @@ pub struct Move<'a> {
 /// last word (409), and Google's busy time is checked under its lock (422).
 pub async fn move_to(app: &App, tx: &mut Tx, to: Move<'_>) -> ApiResult<Appointment> {
     let (blocked_from, blocked_until) = to.rules.blocked(to.start);
-    if !to.allow_outside && google_busy(tx, to.staff_id, blocked_from, blocked_until).await? {
-        return Err(SlotError::Unavailable.into());
-    }
-    sqlx::query!(
+    // Google's busy time is asked in the same statement, as when booking.
+    let moved = sqlx::query!(
         "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6),
                 sequence = sequence + 1, scheduled_at = $7, updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND ($8 OR NOT calendar_busy_claim($2, $5, $6))",
         to.id,
         to.staff_id,
         to.start,
         to.start + to.rules.duration,
         blocked_from,
         blocked_until,
-        app.now()
+        app.now(),
+        to.allow_outside
     )
     .execute(&mut **tx)
     .await?;
+    if moved.rows_affected() == 0 {
+        return Err(SlotError::Unavailable.into());
+    }
     let appointment = model::fetch(tx, to.id).await?;
     events::record(tx, to.business_id, &appointment, Change::Rescheduled).await?;
     Ok(appointment)
