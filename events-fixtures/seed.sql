@@ -50,3 +50,47 @@ INSERT INTO calendar_connections (id, business_id, staff_id, google_email, write
             'broken', 'Token has been expired or revoked.', '{{now}}', '{{now}}');
 INSERT INTO calendar_feeds (connection_id, business_id, calendar_id, time_zone)
     VALUES ('01900000-0000-7000-8000-0000000000f8', '01900000-0000-7000-8000-00000000000a', 'alex@gmail.example', 'Europe/Berlin');
+-- Reviews: three of Chris's past appointments with Nico, completed. The first has no review
+-- yet (reviews-submit's link names it); the second's review waits for moderation; the
+-- third's is published. The two reviewed ones were asked for already.
+INSERT INTO appointments (id, business_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked, status, scheduled_at)
+SELECT id::uuid, '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-0000000000d2',
+       '01900000-0000-7000-8000-0000000000f1', starts_at, starts_at + interval '30 minutes',
+       tstzrange(starts_at, starts_at + interval '30 minutes'), 'completed', starts_at - interval '7 days'
+FROM (VALUES ('01900000-0000-7000-8000-00000000f1b1', timestamptz '{{now}}' - interval '3 days 5 hours 17 minutes'),
+             ('01900000-0000-7000-8000-00000000f1b2', timestamptz '{{now}}' - interval '4 days 5 hours 17 minutes'),
+             ('01900000-0000-7000-8000-00000000f1b3', timestamptz '{{now}}' - interval '5 days 5 hours 17 minutes')) AS v (id, starts_at);
+INSERT INTO review_requests (business_id, appointment_id, requested_at)
+SELECT business_id, id, ends_at + interval '2 hours' FROM appointments
+WHERE id IN ('01900000-0000-7000-8000-00000000f1b2', '01900000-0000-7000-8000-00000000f1b3');
+INSERT INTO reviews (id, business_id, appointment_id, rating, text, status, submitted_at, published_at, moderated_at, moderated_by)
+SELECT v.id::uuid, a.business_id, a.id, v.rating, v.text, v.status, a.ends_at + interval '1 day',
+       CASE WHEN v.status = 'published' THEN a.ends_at + interval '2 days' END,
+       CASE WHEN v.status = 'published' THEN a.ends_at + interval '2 days' END,
+       CASE WHEN v.status = 'published' THEN '01900000-0000-7000-8000-0000000000a1'::uuid END
+FROM (VALUES ('01900000-0000-7000-8000-00000000f1c1', '01900000-0000-7000-8000-00000000f1b2', 4, 'Friendly, a little late.', 'pending'),
+             ('01900000-0000-7000-8000-00000000f1c3', '01900000-0000-7000-8000-00000000f1b3', 5, 'The best cut in years.', 'published'))
+     AS v (id, appointment_id, rating, text, status)
+JOIN appointments a ON a.id = v.appointment_id::uuid;
+-- Intake forms: the Haircut service asks for a health questionnaire (not answered yet:
+-- form-responses-submit answers it) and a consent form (answered by the fixture
+-- appointment's customer: form-responses-list reads it). One statement, so the form rows
+-- and their first versions meet each other's keys.
+WITH f AS (
+    INSERT INTO forms (id, business_id, version) VALUES
+        ('01900000-0000-7000-8000-00000000f001', '01900000-0000-7000-8000-00000000000a', 1),
+        ('01900000-0000-7000-8000-00000000f002', '01900000-0000-7000-8000-00000000000a', 1)
+    RETURNING id
+)
+INSERT INTO form_versions (business_id, form_id, version, name, fields) VALUES
+    ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-00000000f001', 1, 'Health questionnaire',
+     '[{"id": "allergies", "type": "long_text", "label": "Any allergies?", "required": false, "max_length": 5000},
+       {"id": "birthday", "type": "date", "label": "Date of birth", "required": true}]'),
+    ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-00000000f002', 1, 'Consent',
+     '[{"id": "consent", "type": "checkbox", "label": "I agree to the treatment terms", "required": true}]');
+INSERT INTO service_forms (business_id, service_id, form_id) VALUES
+    ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-00000000f001'),
+    ('01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-0000000000e1', '01900000-0000-7000-8000-00000000f002');
+INSERT INTO form_responses (id, business_id, form_id, version, appointment_id, answers, submitted_at)
+    VALUES ('01900000-0000-7000-8000-00000000f021', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-00000000f002', 1,
+            '01900000-0000-7000-8000-0000000000b1', '{"consent": true}', '{{now}}');

@@ -17,7 +17,16 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub field: Option<String>,
+    /// Every field at fault, when there is more than one to name (a form's answers).
+    pub errors: Vec<FieldError>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+/// One invalid field: its JSON path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub detail: String,
 }
 
 #[derive(Serialize)]
@@ -31,17 +40,32 @@ struct Problem<'a> {
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), field: None, headers: Vec::new() }
+        ApiError { status, code, detail: detail.into(), field: None, errors: Vec::new(), headers: Vec::new() }
     }
 
     /// Invalid input: 422 naming the field (a JSON path such as `customer.email`).
     pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", detail);
         e.field = Some(field.into());
+        e
+    }
+
+    /// Several invalid fields at once: 422 whose `field` is the first and whose `errors`
+    /// list every one, so a form can mark them all.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> ApiError {
+        let first = errors.first().cloned().unwrap_or(FieldError { field: String::new(), detail: String::new() });
+        let detail = match errors.len() {
+            1 => first.detail.clone(),
+            n => format!("{n} fields are invalid: {}", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")),
+        };
+        let mut e = ApiError::validation(first.field, detail);
+        e.errors = errors;
         e
     }
 
@@ -114,6 +138,7 @@ impl IntoResponse for ApiError {
             code: self.code,
             request_id: request_id::current(),
             field: self.field.as_deref(),
+            errors: &self.errors,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();

@@ -94,6 +94,27 @@ impl Text {
     }
 }
 
+/// A label a business puts on customers (`vip`, `newsletter`): trimmed, lower-cased,
+/// 1 to 40 letters, digits, `-` or `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tag(String);
+string_type!(Tag);
+
+impl Tag {
+    pub fn parse(raw: &str) -> Result<Tag, String> {
+        let value = raw.trim().to_lowercase();
+        let n = value.chars().count();
+        if n == 0 || n > 40 {
+            return Err("must be 1 to 40 characters".into());
+        }
+        if !value.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            return Err("may hold only letters, digits, '-' and '_'".into());
+        }
+        Ok(Tag(value))
+    }
+}
+
 /// A phone number in E.164 form (`+` and 8 to 15 digits); spaces, dashes, dots and
 /// parentheses are dropped on the way in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

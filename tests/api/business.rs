@@ -52,6 +52,8 @@ async fn booking_settings_get_and_update() {
     let res = t.get("/v1/business/settings", Some(&staff)).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.body["slot_interval_minutes"], 15);
+    assert_eq!(res.body["review_requests_enabled"], true);
+    assert_eq!(res.body["review_request_delay_hours"], 2);
 
     let res = t
         .patch(
@@ -59,7 +61,8 @@ async fn booking_settings_get_and_update() {
             Some(&manager),
             json!({"time_zone": "America/New_York", "min_notice_minutes": 120,
             "max_advance_days": 30, "slot_interval_minutes": 30, "cancellation_notice_minutes": 60,
-            "reminder_evening": "19:30", "whatsapp_enabled": true}),
+            "reminder_evening": "19:30", "whatsapp_enabled": true, "review_requests_enabled": false,
+            "review_request_delay_hours": 24}),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -67,7 +70,7 @@ async fn booking_settings_get_and_update() {
         res.body,
         json!({"time_zone": "America/New_York", "min_notice_minutes": 120, "max_advance_days": 30,
         "slot_interval_minutes": 30, "cancellation_notice_minutes": 60, "reminder_evening": "19:30",
-        "whatsapp_enabled": true})
+        "whatsapp_enabled": true, "review_requests_enabled": false, "review_request_delay_hours": 24})
     );
 
     for (field, value) in [
@@ -77,6 +80,9 @@ async fn booking_settings_get_and_update() {
         ("min_notice_minutes", json!("soon")),
         ("reminder_evening", json!("7pm")),
         ("whatsapp_enabled", json!("yes")),
+        ("review_requests_enabled", json!(1)),
+        ("review_request_delay_hours", json!(169)),
+        ("review_request_delay_hours", json!(-1)),
     ] {
         let res = t.patch("/v1/business/settings", Some(&a.owner), json!({ field: value })).await;
         assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", res.body);

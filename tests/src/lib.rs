@@ -632,6 +632,27 @@ impl TestApp {
     }
 }
 
+/// Every email moto's SES accepted: its recipients and raw MIME.
+pub async fn all_emails() -> Vec<(Vec<String>, String)> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    shared::tls::ensure_provider();
+    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto data")
+        .json()
+        .await
+        .expect("moto json");
+    data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let to = m["destinations"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_owned));
+            (to.collect(), m["raw_data"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
 /// The raw MIME of every email moto's SES accepted for `address`.
 pub async fn emails_to(address: &str) -> Vec<String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");

@@ -54,7 +54,7 @@ pub async fn book(app: &App, tx: &mut shared::db::Tx, business_id: Uuid, req: &B
     let rules = slots::service_rules(tx, req.service_id).await?;
     let wanted = Wanted { service_id: req.service_id, staff_id: req.staff_id, start: req.start };
     let free = free_staff(app, tx, &rules, wanted).await?;
-    let customer_id = find_or_create(tx, business_id, &req.customer).await?;
+    let customer_id = find_or_create(tx, business_id, &req.customer, app.now()).await?;
     let booking = OnlineBooking {
         business_id,
         rules: &rules,

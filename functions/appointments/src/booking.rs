@@ -343,6 +343,7 @@ pub async fn resolve_customer(
     business_id: Uuid,
     customer_id: Option<Uuid>,
     details: Option<&CustomerDetails>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<Uuid> {
     match (customer_id, details) {
         (Some(id), None) => {
@@ -350,7 +351,7 @@ pub async fn resolve_customer(
                 sqlx::query_scalar!("SELECT id FROM customers WHERE id = $1", id).fetch_optional(&mut **tx).await?;
             known.ok_or_else(|| ApiError::validation("customer_id", "unknown customer"))
         }
-        (None, Some(details)) => find_or_create(tx, business_id, details).await,
+        (None, Some(details)) => find_or_create(tx, business_id, details, now).await,
         _ => Err(ApiError::validation("customer_id", "give either customer_id or customer")),
     }
 }

@@ -50,7 +50,7 @@ async fn handler(
     State(app): State<App>,
     Create { business_id, request: req, mut tx, claim }: Create<CreateRequest>,
 ) -> ApiResult<Response> {
-    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref()).await?;
+    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref(), app.now()).await?;
     let rules = slots::service_rules(&mut tx, req.service_id).await?;
     let slot = StaffSlot {
         service_id: req.service_id,

@@ -40,11 +40,21 @@ pub struct Managed {
     pub can_change: bool,
 }
 
-async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult<Json<Managed>> {
+/// The customer's view with the intake forms to fill in (each with its fields, to be
+/// answered at `POST /v1/public/manage/{token}/forms/{form_id}`).
+#[derive(Debug, Serialize)]
+pub struct WithForms {
+    #[serde(flatten)]
+    pub managed: Managed,
+    pub forms: Vec<forms::pending::AppointmentForm>,
+}
+
+async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult<Json<WithForms>> {
     let (mut tx, _, appointment_id) = model::from_manage_token(&app, &token).await?;
     let managed = load(&mut tx, appointment_id, app.now()).await?;
+    let forms = forms::pending::for_appointment(&mut tx, appointment_id).await?;
     tx.commit().await?;
-    Ok(Json(managed))
+    Ok(Json(WithForms { managed, forms }))
 }
 
 pub async fn load(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> ApiResult<Managed> {

@@ -90,7 +90,7 @@ async fn handler(
 ) -> ApiResult<Response> {
     // One instant for the whole series.
     let now = app.now();
-    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref()).await?;
+    let customer_id = resolve_customer(&mut tx, business_id, req.customer_id, req.customer.as_ref(), app.now()).await?;
     let rules = slots::service_rules(&mut tx, req.service_id).await?;
     let starts = occurrences(&req, rules.tz)?;
 

@@ -33,6 +33,10 @@ pub struct Settings {
     pub reminder_evening: String,
     /// Send WhatsApp messages to customers who opted in.
     pub whatsapp_enabled: bool,
+    /// Ask customers for a review after a completed appointment.
+    pub review_requests_enabled: bool,
+    /// How many hours after the appointment's end the review request goes out (0 to 168).
+    pub review_request_delay_hours: i32,
 }
 
 pub async fn fetch(tx: &mut Tx, id: Uuid) -> ApiResult<Business> {
@@ -50,7 +54,8 @@ pub async fn fetch_settings(tx: &mut Tx, id: Uuid) -> ApiResult<Settings> {
     Ok(sqlx::query_as!(
         Settings,
         r#"SELECT time_zone, min_notice_minutes, max_advance_days, slot_interval_minutes, cancellation_notice_minutes,
-                  to_char(reminder_evening, 'HH24:MI') AS "reminder_evening!", whatsapp_enabled
+                  to_char(reminder_evening, 'HH24:MI') AS "reminder_evening!", whatsapp_enabled,
+                  review_requests_enabled, review_request_delay_hours
            FROM businesses WHERE id = $1"#,
         id
     )

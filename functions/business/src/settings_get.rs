@@ -1,4 +1,5 @@
-//! The booking settings: time zone, notice, advance window, slot interval.
+//! The booking settings: time zone, notice, advance window, slot interval, reminders and
+//! review requests.
 
 use axum::extract::State;
 use axum::routing::get;

@@ -32,6 +32,9 @@ pub struct UpdateSettings {
     /// Local time of the day-before reminder, "HH:MM".
     pub reminder_evening: Option<LocalTime>,
     pub whatsapp_enabled: Option<bool>,
+    pub review_requests_enabled: Option<bool>,
+    /// Hours after an appointment's end before its review request goes out; up to a week.
+    pub review_request_delay_hours: Option<Bounded<0, 168>>,
 }
 
 async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSettings>) -> ApiResult<Json<Settings>> {
@@ -45,6 +48,8 @@ async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSetti
             cancellation_notice_minutes = COALESCE($6, cancellation_notice_minutes),
             reminder_evening = COALESCE(make_time($7 / 60, $7 % 60, 0), reminder_evening),
             whatsapp_enabled = COALESCE($8, whatsapp_enabled),
+            review_requests_enabled = COALESCE($9, review_requests_enabled),
+            review_request_delay_hours = COALESCE($10, review_request_delay_hours),
             updated_at = now()
          WHERE id = $1",
         auth.business_id,
@@ -55,6 +60,8 @@ async fn handler(auth: Auth, State(app): State<App>, Json(req): Json<UpdateSetti
         req.cancellation_notice_minutes.map(|v| v.get()),
         req.reminder_evening.map(|t| i32::from(t.0)),
         req.whatsapp_enabled,
+        req.review_requests_enabled,
+        req.review_request_delay_hours.map(|v| v.get()),
     )
     .execute(&mut *tx)
     .await?;

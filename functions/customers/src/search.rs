@@ -43,7 +43,9 @@ async fn handler(auth: Auth, State(app): State<App>, Query(search): Query<Search
         Customer,
         // search_customers() reads the trigram-indexed side table for this tenant only
         // (see the migration for why it cannot be an index on customers under RLS).
-        "SELECT c.id, c.name, c.email, c.phone, c.whatsapp_opt_in, c.notes, c.created_at
+        "SELECT c.id, c.name, c.email, c.phone, c.whatsapp_opt_in, c.notes, c.marketing_consent,
+                c.marketing_consent_changed_at, c.marketing_consent_source, c.marketing_consent_changed_by, c.tags,
+                c.created_at
          FROM search_customers($1, $2) s JOIN customers c ON c.id = s.customer_id
          ORDER BY s.score DESC, c.id",
         q,

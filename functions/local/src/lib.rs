@@ -30,6 +30,9 @@ pub fn operations() -> Vec<&'static Operation> {
         housekeeping::OPERATIONS,
         billing::OPERATIONS,
         calendar::OPERATIONS,
+        campaigns::OPERATIONS,
+        forms::OPERATIONS,
+        reviews::OPERATIONS,
     ]
     .concat()
 }

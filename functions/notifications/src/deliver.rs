@@ -193,6 +193,9 @@ async fn finish(
     )
     .execute(&mut *tx)
     .await?;
+    if envelope.kind == campaigns::events::EMAIL {
+        campaigns::message::record_delivery(&mut tx, envelope, status, detail, app.now()).await?;
+    }
     if matches!(status, "sent" | "skipped" | "rejected") {
         // A one-time token (reset, verification, invitation) is kept only until its
         // message is out: a copy of the database then holds no usable link.

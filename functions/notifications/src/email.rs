@@ -20,6 +20,8 @@ use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
 use billing::events::TRIAL_ENDING;
 use calendar::events::{BROKEN as CALENDAR_BROKEN, CHANGED_IN_GOOGLE};
+use campaigns::events::EMAIL as CAMPAIGN_EMAIL;
+use reviews::events::REQUESTED as REVIEW_REQUESTED;
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
 
@@ -38,9 +40,11 @@ pub const OP: Operation =
             TRIAL_ENDING,
             CALENDAR_BROKEN,
             CHANGED_IN_GOOGLE,
+            CAMPAIGN_EMAIL,
+            REVIEW_REQUESTED,
         ])
         .permissions(&[DATABASE_SECRET, JWT_SECRET, SES_SEND])
-        .env(&["APP_URL"]);
+        .env(&["APP_URL", "API_URL"]);
 
 /// Emails to send: confirmations, changes, reminders, offers, account mail.
 pub const QUEUE: Queue = Queue::new("notifications-email", "notifications-email-dlq");
@@ -107,6 +111,9 @@ pub fn mime(from: &str, m: &Rendered) -> Vec<u8> {
     out.push_str(&format!("From: {from}\r\n"));
     out.push_str(&format!("To: {} <{}>\r\n", display_name(&m.recipient_name), m.recipient));
     out.push_str(&format!("Subject: {}\r\n", encoded_word(&m.subject)));
+    for (name, value) in &m.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
     out.push_str("MIME-Version: 1.0\r\n");
     out.push_str(&format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"));
     out.push_str(&format!("--{boundary}\r\nContent-Type: multipart/alternative; boundary=\"{alternative}\"\r\n\r\n"));

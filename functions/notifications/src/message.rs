@@ -20,6 +20,9 @@ use billing::events::TRIAL_ENDING;
 use calendar::events::{BROKEN as CALENDAR_BROKEN, CHANGED_IN_GOOGLE};
 use staff::events::INVITATION;
 use waitlist::events::OFFERED;
+use campaigns::events::EMAIL as CAMPAIGN_EMAIL;
+use campaigns::message::Mail;
+use reviews::events::REQUESTED as REVIEW_REQUESTED;
 use waitlist::model::Status as EntryStatus;
 
 /// A message ready for a channel.
@@ -35,6 +38,8 @@ pub struct Rendered {
     pub ics: Option<String>,
     /// WhatsApp: the approved template's name, its language and its body parameters.
     pub whatsapp: Option<WhatsAppTemplate>,
+    /// Headers of the email's own (a campaign's `List-Unsubscribe`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,12 +66,20 @@ struct AppointmentFacts {
     /// "Saturday 28 March 2026, 10:00 CET", in the business's zone and language.
     when: String,
     manage_url: String,
+    /// The intake forms still to fill in (confirmations list them).
+    forms: Vec<FormLink>,
     #[serde(skip)]
     phone: Option<String>,
     #[serde(skip)]
     language: String,
     #[serde(skip)]
     ics: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct FormLink {
+    name: String,
+    url: String,
 }
 
 pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult<Prepared> {
@@ -78,6 +91,8 @@ pub async fn prepare(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
             appointment(app, envelope, channel).await
         }
         OFFERED => waitlist_offer(app, envelope, channel).await,
+        CAMPAIGN_EMAIL if channel == "email" => campaign(app, envelope).await,
+        REVIEW_REQUESTED => review_request(app, envelope, channel).await,
         EMAIL_VERIFY | PASSWORD_RESET | INVITATION | TRIAL_ENDING | CALENDAR_BROKEN | CHANGED_IN_GOOGLE
             if channel == "email" =>
         {
@@ -107,6 +122,7 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let pending = if envelope.kind == BOOKED { forms::pending::for_appointment(&mut tx, id).await? } else { Vec::new() };
     tx.commit().await?;
     let Some(row) = row else { return Ok(Prepared::Skip("the appointment no longer exists")) };
 
@@ -153,6 +169,11 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     });
     let facts = AppointmentFacts {
         when: templates::local_time(row.starts_at, zone, &row.locale),
+        forms: pending
+            .into_iter()
+            .filter(|f| f.answered_at.is_none())
+            .map(|f| FormLink { url: format!("{}/manage/{token}/forms/{}", app_url(), f.form_id), name: f.name })
+            .collect(),
         manage_url: format!("{}/manage/{token}", app_url()),
         business_name: row.business_name,
         customer_name: row.customer_name,
@@ -217,6 +238,73 @@ async fn waitlist_offer(app: &App, envelope: &Envelope, channel: &str) -> ApiRes
     render(OFFERED, row.customer_email, row.phone, channel, &facts, &language, None)
 }
 
+/// The request for a review, some hours after a completed appointment: only while it
+/// still stands as completed.
+async fn review_request(app: &App, envelope: &Envelope, channel: &str) -> ApiResult<Prepared> {
+    let id = uuid_at(&envelope.payload, &["appointment_id"])
+        .ok_or_else(|| ApiError::internal("review request without an appointment id"))?;
+    let mut tx = app.db.tenant_tx(envelope.business_id).await?;
+    let row = sqlx::query!(
+        r#"SELECT a.status AS "status: AppointmentStatus", a.starts_at,
+                  c.name AS customer_name, c.email AS customer_email, c.phone, c.whatsapp_opt_in,
+                  s.name AS service_name, b.name AS business_name, b.time_zone, b.locale, b.whatsapp_enabled
+           FROM appointments a
+           JOIN customers c ON c.id = a.customer_id
+           JOIN services s ON s.id = a.service_id
+           JOIN businesses b ON b.id = a.business_id
+           WHERE a.id = $1"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let Some(row) = row else { return Ok(Prepared::Skip("the appointment no longer exists")) };
+    if row.status != AppointmentStatus::Completed {
+        return Ok(Prepared::Skip("the appointment is no longer marked completed"));
+    }
+    if channel == "whatsapp" && !(row.whatsapp_enabled && row.whatsapp_opt_in && row.phone.is_some()) {
+        return Ok(Prepared::Skip("WhatsApp is off for this business or customer"));
+    }
+    let zone: Tz = row.time_zone.parse().map_err(ApiError::internal)?;
+    let token = reviews::link::link_token(app, envelope.business_id, id).await?;
+    let facts = serde_json::json!({
+        "business_name": row.business_name,
+        "customer_name": row.customer_name,
+        "service_name": row.service_name,
+        "when": templates::local_time(row.starts_at, zone, &row.locale),
+        "review_url": format!("{}/review/{token}", app_url()),
+    });
+    let language = templates::language(&row.locale);
+    render(REVIEW_REQUESTED, row.customer_email, row.phone, channel, &facts, &language, None)
+}
+
+/// A campaign email: the owner's text, with the one-click unsubscribe (RFC 8058) in the
+/// headers, pointing at this API, and a link to the web page in the footer.
+async fn campaign(app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
+    let mail = match campaigns::message::load(app, envelope).await? {
+        Mail::Send(mail) => mail,
+        Mail::Skip(reason) => return Ok(Prepared::Skip(reason)),
+    };
+    let token = &mail.unsubscribe_token;
+    let paragraphs: Vec<Vec<&str>> = mail.paragraphs.iter().map(|p| p.lines().collect()).collect();
+    let facts = serde_json::json!({
+        "business_name": mail.business_name,
+        "customer_name": mail.customer_name,
+        "subject": mail.subject,
+        "paragraphs": paragraphs,
+        "unsubscribe_url": format!("{}/unsubscribe/{token}", app_url()),
+    });
+    let language = templates::language(&mail.locale);
+    let Prepared::Send(mut rendered) = render(CAMPAIGN_EMAIL, mail.email, None, "email", &facts, &language, None)? else {
+        return Ok(Prepared::Skip("nothing to send"));
+    };
+    rendered.headers = vec![
+        ("List-Unsubscribe", format!("<{}/v1/public/unsubscribe/{token}>", app.config.api_url)),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
+    ];
+    Ok(Prepared::Send(rendered))
+}
+
 /// Password reset, email verification, staff invitation: the payload carries it all.
 async fn account_mail(_app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
     let p = &envelope.payload;
@@ -266,6 +354,7 @@ fn render(
         html: email_parts.html,
         ics,
         whatsapp,
+        headers: Vec::new(),
     }))
 }
 

@@ -14,6 +14,7 @@ use shared::{ApiError, ApiResult};
 use crate::message::WhatsAppTemplate;
 use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use reviews::events::REQUESTED as REVIEW_REQUESTED;
 use waitlist::events::OFFERED;
 
 /// (name, source) of every template file, compiled into the binary.
@@ -36,6 +37,11 @@ const FILES: &[(&str, &str)] = &[
     ("de/appointment.reminder_2h", include_str!("../templates/de/appointment.reminder_2h.j2")),
     ("de/appointment.reminder_day_before", include_str!("../templates/de/appointment.reminder_day_before.j2")),
     ("de/waitlist.offered", include_str!("../templates/de/waitlist.offered.j2")),
+    ("en/campaign.email", include_str!("../templates/en/campaign.email.j2")),
+    ("de/campaign.email", include_str!("../templates/de/campaign.email.j2")),
+    ("en/review.requested", include_str!("../templates/en/review.requested.j2")),
+    ("de/review.requested", include_str!("../templates/de/review.requested.j2")),
+    ("de/campaign.email", include_str!("../templates/de/campaign.email.j2")),
     ("layout.html", include_str!("../templates/layout.html")),
 ];
 
@@ -91,6 +97,7 @@ pub fn whatsapp(kind: &str, language: &str, facts: &impl Serialize) -> ApiResult
             ("appointment_reminder", &["customer_name", "service_name", "business_name", "when"])
         }
         OFFERED => ("waitlist_offer", &["customer_name", "service_name", "when", "claim_url"]),
+        REVIEW_REQUESTED => ("review_request", &["customer_name", "service_name", "business_name", "review_url"]),
         _ => return Err(ApiError::internal(format!("no WhatsApp template for {kind}"))),
     };
     let facts = serde_json::to_value(facts).map_err(ApiError::internal)?;
@@ -139,6 +146,9 @@ mod tests {
             "link": "https://app/x?token=t", "business_name_": "", "expires_at": "2026-01-01T00:00:00Z",
             "plan_name": "Starter", "ends_on": "2026-03-16", "days_left": 0, "notice": "last",
             "google_email": "ana@gmail.example", "change": "deleted",
+            "subject": "News from <Anna>", "paragraphs": [["Eve & Co", "line two"], ["second"]],
+            "unsubscribe_url": "https://app/unsubscribe/t", "review_url": "https://app/review/t",
+            "forms": [{"name": "Health <questions>", "url": "https://app/manage/t/forms/f"}],
         });
         for (name, _) in FILES.iter().filter(|(n, _)| *n != "layout.html") {
             let (language, kind) = name.split_once('/').unwrap();

@@ -14,11 +14,12 @@ use crate::deliver::{self, Channel, Failure};
 use crate::message::Rendered;
 use crate::reminders::{REMINDER_2H, REMINDER_DAY_BEFORE};
 use appointments::events::{BOOKED, CANCELLED, RESCHEDULED};
+use reviews::events::REQUESTED as REVIEW_REQUESTED;
 use waitlist::events::OFFERED;
 
 pub const OP: Operation =
     Operation::sqs("notifications", "notifications-whatsapp", &QUEUE, "Send WhatsApp template messages", consume)
-        .subscribes(&[BOOKED, CANCELLED, RESCHEDULED, REMINDER_2H, REMINDER_DAY_BEFORE, OFFERED])
+        .subscribes(&[BOOKED, CANCELLED, RESCHEDULED, REMINDER_2H, REMINDER_DAY_BEFORE, OFFERED, REVIEW_REQUESTED])
         .permissions(&[DATABASE_SECRET, JWT_SECRET, WHATSAPP_SECRET])
         .env(&["APP_URL"]);
 

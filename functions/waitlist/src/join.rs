@@ -62,7 +62,7 @@ async fn handler(
             return Err(ApiError::validation("staff_id", "this staff member does not perform the service"));
         }
     }
-    let customer_id = find_or_create(&mut tx, business_id, &req.customer).await?;
+    let customer_id = find_or_create(&mut tx, business_id, &req.customer, app.now()).await?;
     let id = Uuid::now_v7();
     sqlx::query!(
         "INSERT INTO waitlist_entries (id, business_id, service_id, staff_id, customer_id, from_date, to_date)

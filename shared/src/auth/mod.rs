@@ -70,6 +70,14 @@ pub enum Permission {
     ConnectOwnCalendar,
     /// Connect or disconnect any staff member's Google Calendar.
     ManageCalendars,
+    /// Intake forms and the answers customers gave.
+    ViewForms,
+    ManageForms,
+    ViewReviews,
+    /// Publish or hide a customer's review.
+    ModerateReviews,
+    /// Marketing campaigns: write, send, read their figures.
+    ManageCampaigns,
 }
 
 use Role::{Manager, Owner, Staff};
@@ -97,6 +105,11 @@ pub const MATRIX: &[(Permission, &[Role])] = &[
     (Permission::ManageBilling, &[Owner]),
     (Permission::ConnectOwnCalendar, &[Owner, Manager, Staff]),
     (Permission::ManageCalendars, &[Owner, Manager]),
+    (Permission::ViewForms, &[Owner, Manager, Staff]),
+    (Permission::ManageForms, &[Owner, Manager]),
+    (Permission::ViewReviews, &[Owner, Manager, Staff]),
+    (Permission::ModerateReviews, &[Owner, Manager]),
+    (Permission::ManageCampaigns, &[Owner, Manager]),
 ];
 
 impl Permission {

@@ -1,0 +1,3 @@
+fn main() -> shared::lambda::Result {
+    shared::lambda::serve(&forms::update::OP)
+}

@@ -1,0 +1,25 @@
+//! The business's live intake forms, a page at a time.
+
+use axum::extract::State;
+use axum::routing::get;
+use shared::page::{Page, PageParams};
+use shared::{Access, ApiResult, App, Auth, Json, Operation, Permission, Query};
+
+use crate::model::{self, Form};
+
+pub const OP: Operation = Operation::http(
+    "forms",
+    "forms-list",
+    "GET",
+    "/v1/forms",
+    Access::Can(Permission::ViewForms),
+    "List intake forms",
+    || get(handler),
+);
+
+async fn handler(auth: Auth, State(app): State<App>, Query(page): Query<PageParams>) -> ApiResult<Json<Page<Form>>> {
+    let mut tx = app.db.tenant_tx(auth.business_id).await?;
+    let rows = model::select(&mut tx, None, &page).await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, &page, |f| f.id)))
+}
