@@ -94,3 +94,20 @@ INSERT INTO service_forms (business_id, service_id, form_id) VALUES
 INSERT INTO form_responses (id, business_id, form_id, version, appointment_id, answers, submitted_at)
     VALUES ('01900000-0000-7000-8000-00000000f021', '01900000-0000-7000-8000-00000000000a', '01900000-0000-7000-8000-00000000f002', 1,
             '01900000-0000-7000-8000-0000000000b1', '{"consent": true}', '{{now}}');
+-- Campaigns: the fixture customer agreed to marketing; a draft (changed, then sent by the
+-- fixtures) and one sending, with a recipient still to hand over (the batch fixture) and
+-- one whose email went out (the unsubscribe token names it).
+UPDATE customers SET marketing_consent = true, marketing_consent_source = 'booking', marketing_consent_changed_at = '{{now}}'
+    WHERE id = '01900000-0000-7000-8000-0000000000f1';
+INSERT INTO customers (id, business_id, name, email, marketing_consent, marketing_consent_source, marketing_consent_changed_at)
+    VALUES ('01900000-0000-7000-8000-00000000f2f2', '01900000-0000-7000-8000-00000000000a', 'Robin Reader', 'robin@fixture.test', true, 'booking', '{{now}}');
+INSERT INTO campaigns (id, business_id, name, subject, body, audience, status, recipients, send_started_at, batches) VALUES
+    ('01900000-0000-7000-8000-00000000f201', '01900000-0000-7000-8000-00000000000a', 'Autumn', 'Autumn at {{business_name}}',
+     E'Dear {{first_name}},\n\nautumn is here.', 'all', 'draft', NULL, NULL, 0),
+    ('01900000-0000-7000-8000-00000000f202', '01900000-0000-7000-8000-00000000000a', 'Summer', 'Summer hours',
+     E'Dear {{first_name}},\n\nwe open at eight.', 'all', 'sending', 2, '{{now}}', 1);
+INSERT INTO campaign_recipients (id, campaign_id, business_id, customer_id, status, queued_at, delivered_at) VALUES
+    ('01900000-0000-7000-8000-00000000f2a1', '01900000-0000-7000-8000-00000000f202', '01900000-0000-7000-8000-00000000000a',
+     '01900000-0000-7000-8000-0000000000f1', 'pending', NULL, NULL),
+    ('01900000-0000-7000-8000-00000000f2a2', '01900000-0000-7000-8000-00000000f202', '01900000-0000-7000-8000-00000000000a',
+     '01900000-0000-7000-8000-00000000f2f2', 'sent', '{{now}}', '{{now}}');

@@ -25,6 +25,8 @@ const BUSINESS: &str = "01900000-0000-7000-8000-00000000000a";
 const OWNER: &str = "01900000-0000-7000-8000-0000000000a1";
 const APPOINTMENT: &str = "01900000-0000-7000-8000-0000000000b1";
 const WAITLIST_ENTRY: &str = "01900000-0000-7000-8000-0000000000c9";
+const REVIEWED_APPOINTMENT: &str = "01900000-0000-7000-8000-00000000f1b1";
+const CAMPAIGN_RECIPIENT: &str = "01900000-0000-7000-8000-00000000f2a2";
 /// This test's own queues in moto.
 const QUEUE_PREFIX: &str = "fixtures-";
 
@@ -206,6 +208,14 @@ async fn every_binary_answers_its_fixture() {
         ("{{access_token}}", token.clone()),
         ("{{manage_token}}", keys.issue_link("manage", owner.business_id, appointment, expires).unwrap()),
         ("{{waitlist_token}}", keys.issue_link("waitlist", owner.business_id, entry, expires).unwrap()),
+        (
+            "{{review_token}}",
+            keys.issue_link("review", owner.business_id, REVIEWED_APPOINTMENT.parse().unwrap(), expires).unwrap(),
+        ),
+        (
+            "{{unsubscribe_token}}",
+            keys.issue_link("unsubscribe", owner.business_id, CAMPAIGN_RECIPIENT.parse().unwrap(), expires).unwrap(),
+        ),
         ("{{date}}", day.to_string()),
         ("{{slot}}", rfc(at(10 * 60))),
         ("{{appointment_start}}", rfc(at(14 * 60))),
@@ -267,6 +277,8 @@ async fn every_binary_answers_its_fixture() {
                     "notifications-dlq-redrive",
                     "billing-subscription-cancel",
                     "billing-webhook",
+                    "reviews-moderate",
+                    "campaigns-unsubscribe",
                 ];
                 // Answers that are neither "created" nor "done, here it is".
                 let other = [
@@ -285,6 +297,8 @@ async fn every_binary_answers_its_fixture() {
                     ("calendar-callback", 400),
                     // A channel that is not ours: ignored, and Google is told it arrived.
                     ("calendar-webhook", 204),
+                    // Sending runs outside the request.
+                    ("campaigns-send", 202),
                 ];
                 let special = other.iter().find(|(n, _)| *n == op.name).map(|(_, status)| *status);
                 let expected = special.unwrap_or(match (method, op.name) {

@@ -62,7 +62,10 @@ impl ApiError {
         let first = errors.first().cloned().unwrap_or(FieldError { field: String::new(), detail: String::new() });
         let detail = match errors.len() {
             1 => first.detail.clone(),
-            n => format!("{n} fields are invalid: {}", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")),
+            n => format!(
+                "{n} fields are invalid: {}",
+                errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         };
         let mut e = ApiError::validation(first.field, detail);
         e.errors = errors;

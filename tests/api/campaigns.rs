@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use e2e::{TestApp, Tenant};
+use e2e::{Tenant, TestApp};
 use serde_json::{Value, json};
 use shared::Role;
 use uuid::Uuid;
@@ -58,7 +58,8 @@ async fn stats(t: &TestApp, tenant: &Tenant, campaign: &str) -> Value {
 async fn deliver(t: &TestApp) {
     let (batches, email) = (&campaigns::deliver::OP, &notifications::email::OP);
     loop {
-        let (b, e1, e2, e3, e4) = tokio::join!(t.drain(batches), t.drain(email), t.drain(email), t.drain(email), t.drain(email));
+        let (b, e1, e2, e3, e4) =
+            tokio::join!(t.drain(batches), t.drain(email), t.drain(email), t.drain(email), t.drain(email));
         if b + e1 + e2 + e3 + e4 == 0 {
             return;
         }
@@ -117,7 +118,9 @@ async fn campaigns_are_written_by_owners_and_checked() {
         assert_eq!((res.status, res.field()), (StatusCode::UNPROCESSABLE_ENTITY, field), "{}", res.body);
     }
 
-    let res = t.patch(&format!("/v1/campaigns/{id}"), Some(&manager), json!({"audience": {"kind": "lapsed", "days": 90}})).await;
+    let res = t
+        .patch(&format!("/v1/campaigns/{id}"), Some(&manager), json!({"audience": {"kind": "lapsed", "days": 90}}))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["audience"], json!({"kind": "lapsed", "days": 90}));
     assert_eq!(t.get("/v1/campaigns", owner).await.body["data"].as_array().map(Vec::len), Some(1));
@@ -125,7 +128,10 @@ async fn campaigns_are_written_by_owners_and_checked() {
     // Owners and managers only; the business's own campaigns only; a token always.
     assert_eq!(t.get("/v1/campaigns", Some(&staff)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(t.post("/v1/campaigns", Some(&staff), body.clone()).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.post(&format!("/v1/campaigns/{id}/send"), Some(&staff), json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.post(&format!("/v1/campaigns/{id}/send"), Some(&staff), json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.get("/v1/campaigns", None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(t.get("/v1/campaigns", Some(&other.owner)).await.body["data"], json!([]));
     for res in [
@@ -167,7 +173,10 @@ async fn consent_is_given_at_booking_changed_by_staff_and_its_history_kept() {
     // Unticked the next time: nothing withdrawn.
     assert_eq!(t.post(&path, None, book("2026-11-23T11:00:00Z", Some(false))).await.status, StatusCode::CREATED);
     let c = t.get(&format!("/v1/customers/{id}"), Some(&staff_token)).await.body;
-    assert_eq!((c["marketing_consent"].as_bool(), c["marketing_consent_source"].as_str()), (Some(true), Some("booking")));
+    assert_eq!(
+        (c["marketing_consent"].as_bool(), c["marketing_consent_source"].as_str()),
+        (Some(true), Some("booking"))
+    );
     assert_eq!(c["marketing_consent_changed_at"], "2026-11-21T08:00:00Z");
 
     let later = t.app.clone().with_now("2026-11-21T08:05:00Z".parse().unwrap());
@@ -175,7 +184,9 @@ async fn consent_is_given_at_booking_changed_by_staff_and_its_history_kept() {
     let req = axum::http::Request::patch(format!("/v1/customers/{id}"))
         .header("authorization", format!("Bearer {staff_token}"))
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(json!({"marketing_consent": false, "tags": ["VIP", "vip", "regular"]}).to_string()))
+        .body(axum::body::Body::from(
+            json!({"marketing_consent": false, "tags": ["VIP", "vip", "regular"]}).to_string(),
+        ))
         .unwrap();
     let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -239,12 +250,13 @@ async fn a_campaign_to_5000_customers_sends_each_one_email_despite_a_crash_of_th
         })
     };
     loop {
-        let handed: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM campaign_recipients WHERE campaign_id = $1::uuid AND status <> 'pending'")
-                .bind(&id)
-                .fetch_one(&t.db.admin)
-                .await
-                .unwrap();
+        let handed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM campaign_recipients WHERE campaign_id = $1::uuid AND status <> 'pending'",
+        )
+        .bind(&id)
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
         if handed >= 2500 {
             break;
         }
@@ -268,12 +280,15 @@ async fn a_campaign_to_5000_customers_sends_each_one_email_despite_a_crash_of_th
         (Some(5000), Some(5000), Some(0), Some(0)),
         "{done}"
     );
-    assert!(done["send_started_at"].is_string() && done["sent_at"].is_string() && done["last_delivered_at"].is_string());
-    let outbox_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'campaign.email' AND business_id = $1")
-        .bind(tenant.business_id)
-        .fetch_one(&t.db.admin)
-        .await
-        .unwrap();
+    assert!(
+        done["send_started_at"].is_string() && done["sent_at"].is_string() && done["last_delivered_at"].is_string()
+    );
+    let outbox_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'campaign.email' AND business_id = $1")
+            .bind(tenant.business_id)
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap();
     assert_eq!(outbox_rows, 5000);
 
     let mail = mail_at(&domain).await;
@@ -324,13 +339,12 @@ async fn the_unsubscribe_link_works_with_one_post_and_stops_the_next_campaign() 
     let forged = url.replace("/unsubscribe/", "/unsubscribe/x");
     let res = client.post(&forged).send().await.unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
-    let (consent, source): (bool, String) = sqlx::query_as(
-        "SELECT marketing_consent, marketing_consent_source FROM customers WHERE email = $1",
-    )
-    .bind(format!("c1@{domain}"))
-    .fetch_one(&t.db.admin)
-    .await
-    .unwrap();
+    let (consent, source): (bool, String) =
+        sqlx::query_as("SELECT marketing_consent, marketing_consent_source FROM customers WHERE email = $1")
+            .bind(format!("c1@{domain}"))
+            .fetch_one(&t.db.admin)
+            .await
+            .unwrap();
     assert_eq!((consent, source.as_str()), (false, "unsubscribe"));
     assert_eq!(stats(&t, &s.tenant, &first).await["unsubscribed"], 1);
 
@@ -368,7 +382,11 @@ async fn audiences_by_service_lapse_and_tag_and_a_cancelled_campaign_stops() {
     let t = TestApp::spawn_at(NOW).await;
     let s = t.salon("Europe/Berlin", 1, &[(1, "09:00", "17:00")], json!({"name": "Cut", "duration_minutes": 30})).await;
     let other_service = t
-        .post("/v1/services", Some(&s.tenant.owner), json!({"name": "Colour", "duration_minutes": 60, "staff_ids": [s.staff[0]]}))
+        .post(
+            "/v1/services",
+            Some(&s.tenant.owner),
+            json!({"name": "Colour", "duration_minutes": 60, "staff_ids": [s.staff[0]]}),
+        )
         .await
         .id();
     let domain = domain();
@@ -377,7 +395,11 @@ async fn audiences_by_service_lapse_and_tag_and_a_cancelled_campaign_stops() {
         let admin = t.db.admin.clone();
         let email = format!("c{i}@{domain}");
         async move {
-            sqlx::query_scalar::<_, Uuid>("SELECT id FROM customers WHERE email = $1").bind(email).fetch_one(&admin).await.unwrap()
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM customers WHERE email = $1")
+                .bind(email)
+                .fetch_one(&admin)
+                .await
+                .unwrap()
         }
     };
     // c1: a cut 200 days ago; c2: a colour 10 days ago; c3: a cut 200 days ago and one next
@@ -414,11 +436,12 @@ async fn audiences_by_service_lapse_and_tag_and_a_cancelled_campaign_stops() {
         async move {
             let id = create(t, tenant, audience).await;
             send(t, tenant, &id).await;
-            let mut who: Vec<Uuid> = sqlx::query_scalar("SELECT customer_id FROM campaign_recipients WHERE campaign_id = $1::uuid")
-                .bind(&id)
-                .fetch_all(&t.db.admin)
-                .await
-                .unwrap();
+            let mut who: Vec<Uuid> =
+                sqlx::query_scalar("SELECT customer_id FROM campaign_recipients WHERE campaign_id = $1::uuid")
+                    .bind(&id)
+                    .fetch_all(&t.db.admin)
+                    .await
+                    .unwrap();
             who.sort();
             who
         }

@@ -128,7 +128,7 @@ async fn forms_create_list_update_delete_and_refusals() {
     // Staff read forms but do not manage them; without a token nothing.
     let list = t.get("/v1/forms", Some(&staff)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-    assert_eq!(ids(&list), [id.clone()]);
+    assert_eq!(ids(&list), std::slice::from_ref(&id));
     assert_eq!(list.body["data"][0]["name"], "Intake");
     let new = json!({"name": "X", "fields": fields});
     assert_eq!(t.post("/v1/forms", Some(&staff), new.clone()).await.status, StatusCode::FORBIDDEN);
@@ -338,10 +338,8 @@ async fn a_repeat_submission_replaces_the_answers_in_place() {
         (StatusCode::OK, first.id(), &json!({"note": "second"}))
     );
 
-    let stored: Vec<(Uuid, Value)> = sqlx::query_as("SELECT appointment_id, answers FROM form_responses")
-        .fetch_all(&t.db.admin)
-        .await
-        .unwrap();
+    let stored: Vec<(Uuid, Value)> =
+        sqlx::query_as("SELECT appointment_id, answers FROM form_responses").fetch_all(&t.db.admin).await.unwrap();
     assert_eq!(stored, [(appointment.parse::<Uuid>().unwrap(), json!({"note": "second"}))]);
     let list = t.get(&format!("/v1/forms/{form}/responses"), Some(&s.tenant.owner)).await;
     assert_eq!(ids(&list), [first.id()]);
@@ -473,7 +471,7 @@ async fn csv_export_quotes_defuses_and_keeps_fields_of_older_versions() {
     .execute(&t.db.admin)
     .await
     .unwrap();
-    let all = csv(&t, &path, owner.unwrap()).await;
+    let all = csv(&t, &path, &s.tenant.owner).await;
     assert_eq!(all.status, StatusCode::OK);
     let text = all.body.as_str().unwrap();
     assert!(text.ends_with("\r\n"));

@@ -374,7 +374,7 @@ async fn the_delay_is_the_businesses_and_turning_requests_on_asks_about_the_last
     let elsewhere = completed(&t, &other, "2026-11-30T08:00:00Z", "Eve Evans").await;
 
     assert_eq!(sweep(&t, "2026-11-30T20:00:00Z").await, 1, "only the other business asks");
-    assert_eq!(requested(&t).await, [elsewhere.clone()]);
+    assert_eq!(requested(&t).await, std::slice::from_ref(&elsewhere));
 
     // Turned on more than a week after the first appointment: that one is never asked about.
     let res = t.patch("/v1/business/settings", owner, json!({"review_requests_enabled": true})).await;

@@ -43,7 +43,12 @@ async fn handler(auth: Auth, State(app): State<App>, Path(appointment_id): Path<
     tx.commit().await?;
     let forms = forms
         .into_iter()
-        .map(|f| FormStatus { form_id: f.form_id, name: f.name, pending: f.answered_at.is_none(), answered_at: f.answered_at })
+        .map(|f| FormStatus {
+            form_id: f.form_id,
+            name: f.name,
+            pending: f.answered_at.is_none(),
+            answered_at: f.answered_at,
+        })
         .collect();
     Ok(Json(Detailed { appointment, forms }))
 }

@@ -59,9 +59,8 @@ async fn handler(Create { business_id, request: req, mut tx, claim }: Create<Cre
 /// An audience by service names one of the business's services.
 pub async fn check_audience(tx: &mut Tx, audience: &Audience) -> ApiResult<()> {
     if let Audience::Service { service_id } = audience {
-        let found = sqlx::query_scalar!("SELECT id FROM services WHERE id = $1", service_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let found =
+            sqlx::query_scalar!("SELECT id FROM services WHERE id = $1", service_id).fetch_optional(&mut **tx).await?;
         if found.is_none() {
             return Err(ApiError::validation("audience.service_id", "is not one of this business's services"));
         }

@@ -86,7 +86,13 @@ pub async fn load(app: &App, envelope: &Envelope) -> ApiResult<Mail> {
 /// Record on the recipient's row what became of their email (in the delivery's own
 /// transaction): `sent`, `skipped`, or `failed` once retrying is over. A failure that will
 /// be retried leaves it `queued`.
-pub async fn record_delivery(tx: &mut Tx, envelope: &Envelope, delivery_status: &str, detail: Option<&str>, at: chrono::DateTime<chrono::Utc>) -> ApiResult<()> {
+pub async fn record_delivery(
+    tx: &mut Tx,
+    envelope: &Envelope,
+    delivery_status: &str,
+    detail: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
     let status = match delivery_status {
         "sent" => "sent",
         "skipped" => "skipped",

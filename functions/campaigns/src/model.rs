@@ -57,7 +57,8 @@ pub struct AudienceInput {
 impl AudienceInput {
     /// The audience, or 422 naming the value its kind needs.
     pub fn audience(&self) -> ApiResult<Audience> {
-        let needs = |field: &str| ApiError::validation(format!("audience.{field}"), "is required for this kind of audience");
+        let needs =
+            |field: &str| ApiError::validation(format!("audience.{field}"), "is required for this kind of audience");
         let extra = [
             ("service_id", self.service_id.is_some() && self.kind != AudienceKind::Service),
             ("days", self.days.is_some() && self.kind != AudienceKind::Lapsed),
@@ -68,7 +69,9 @@ impl AudienceInput {
         }
         Ok(match self.kind {
             AudienceKind::All => Audience::All,
-            AudienceKind::Service => Audience::Service { service_id: self.service_id.ok_or_else(|| needs("service_id"))? },
+            AudienceKind::Service => {
+                Audience::Service { service_id: self.service_id.ok_or_else(|| needs("service_id"))? }
+            }
             AudienceKind::Lapsed => Audience::Lapsed { days: self.days.ok_or_else(|| needs("days"))? },
             AudienceKind::Tag => Audience::Tag { tag: self.tag.clone().ok_or_else(|| needs("tag"))? },
         })
@@ -86,12 +89,19 @@ impl Audience {
         }
     }
 
-    fn from_columns(kind: &str, service_id: Option<Uuid>, days: Option<i32>, tag: Option<String>) -> ApiResult<Audience> {
+    fn from_columns(
+        kind: &str,
+        service_id: Option<Uuid>,
+        days: Option<i32>,
+        tag: Option<String>,
+    ) -> ApiResult<Audience> {
         let bad = || ApiError::internal(format!("campaign audience {kind} without its value"));
         Ok(match kind {
             "all" => Audience::All,
             "service" => Audience::Service { service_id: service_id.ok_or_else(bad)? },
-            "lapsed" => Audience::Lapsed { days: i64::from(days.ok_or_else(bad)?).try_into().map_err(ApiError::internal)? },
+            "lapsed" => {
+                Audience::Lapsed { days: i64::from(days.ok_or_else(bad)?).try_into().map_err(ApiError::internal)? }
+            }
             "tag" => Audience::Tag { tag: Tag::parse(&tag.ok_or_else(bad)?).map_err(ApiError::internal)? },
             other => return Err(ApiError::internal(format!("unknown campaign audience {other}"))),
         })
@@ -230,7 +240,9 @@ fn check_placeholders(text: &str) -> Result<(), String> {
         };
         let name = after[..close].trim();
         if !PLACEHOLDERS.contains(&name) {
-            return Err(format!("uses {{{{{name}}}}}; the placeholders are {{{{name}}}}, {{{{first_name}}}} and {{{{business_name}}}}"));
+            return Err(format!(
+                "uses {{{{{name}}}}}; the placeholders are {{{{name}}}}, {{{{first_name}}}} and {{{{business_name}}}}"
+            ));
         }
         rest = &after[close + 2..];
     }
@@ -264,7 +276,10 @@ mod tests {
         assert!(check_placeholders("Hi {{ first_name }}, {{business_name}} misses you").is_ok());
         assert!(check_placeholders("Hi {{ surname }}").unwrap_err().contains("{{surname}}"));
         assert!(check_placeholders("Hi {{ name").is_err());
-        assert_eq!(fill("Hi {{ first_name }} from {{business_name}}!", ["Ann Lee", "Ann", "Studio"]), "Hi Ann from Studio!");
+        assert_eq!(
+            fill("Hi {{ first_name }} from {{business_name}}!", ["Ann Lee", "Ann", "Studio"]),
+            "Hi Ann from Studio!"
+        );
         assert_eq!(fill("no placeholders", ["a", "b", "c"]), "no placeholders");
     }
 }

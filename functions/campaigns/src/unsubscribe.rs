@@ -54,9 +54,8 @@ async fn handler(State(app): State<App>, Path(token): Path<String>) -> ApiResult
     )
     .execute(&mut *tx)
     .await?;
-    let business_name = sqlx::query_scalar!("SELECT name FROM businesses WHERE id = $1", business_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let business_name =
+        sqlx::query_scalar!("SELECT name FROM businesses WHERE id = $1", business_id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     tracing::info!(%business_id, %customer_id, "unsubscribed from campaigns");
     Ok(Json(Unsubscribed { unsubscribed: true, business_name }))

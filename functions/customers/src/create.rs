@@ -1,8 +1,8 @@
 //! Add a customer. Honours `Idempotency-Key`.
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::extract::State;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use shared::idempotency::Create;

@@ -83,7 +83,12 @@ pub async fn select(tx: &mut Tx, id: Option<Uuid>, page: &PageParams) -> ApiResu
 /// WhatsApp consent follow what they just gave; their name stays as the business has it.
 /// Ticking marketing consent gives it (and undoes an earlier unsubscribe: it is the
 /// customer's own new choice); leaving it unticked withdraws nothing.
-pub async fn find_or_create(tx: &mut Tx, business_id: Uuid, c: &CustomerDetails, now: DateTime<Utc>) -> ApiResult<Uuid> {
+pub async fn find_or_create(
+    tx: &mut Tx,
+    business_id: Uuid,
+    c: &CustomerDetails,
+    now: DateTime<Utc>,
+) -> ApiResult<Uuid> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO customers (id, business_id, name, email, phone, whatsapp_opt_in, marketing_consent,
                                 marketing_consent_source, marketing_consent_changed_at)

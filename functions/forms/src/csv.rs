@@ -220,8 +220,11 @@ mod tests {
     #[test]
     fn one_column_per_field_id_across_versions_with_the_latest_label() {
         let versions = [
-            version(1, json!([{"id": "a", "type": "text", "label": "A1"},
-                              {"id": "old", "type": "date", "label": "O"}])),
+            version(
+                1,
+                json!([{"id": "a", "type": "text", "label": "A1"},
+                              {"id": "old", "type": "date", "label": "O"}]),
+            ),
             version(2, json!([{"id": "b", "type": "email", "label": "B"}, {"id": "a", "type": "text", "label": "A2"}])),
         ];
         let cols = columns(&versions);

@@ -32,12 +32,29 @@ pub struct Field {
 /// A field's type and the limits its answers must keep.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Text { max_length: u32 },
-    LongText { max_length: u32 },
-    Number { min: Option<Number>, max: Option<Number>, integer: bool },
-    Date { min: Option<NaiveDate>, max: Option<NaiveDate> },
-    SingleChoice { options: Vec<String> },
-    MultipleChoice { options: Vec<String>, min_selected: Option<u32>, max_selected: Option<u32> },
+    Text {
+        max_length: u32,
+    },
+    LongText {
+        max_length: u32,
+    },
+    Number {
+        min: Option<Number>,
+        max: Option<Number>,
+        integer: bool,
+    },
+    Date {
+        min: Option<NaiveDate>,
+        max: Option<NaiveDate>,
+    },
+    SingleChoice {
+        options: Vec<String>,
+    },
+    MultipleChoice {
+        options: Vec<String>,
+        min_selected: Option<u32>,
+        max_selected: Option<u32>,
+    },
     /// A consent tick: a required checkbox must be ticked.
     Checkbox,
     Email,
@@ -339,7 +356,8 @@ impl<'a> Reader<'a, '_> {
 
     /// A choice's options: 1 to 50 distinct, non-empty strings.
     fn options(&mut self) -> Option<Vec<String>> {
-        let Some(items) = self.get("options").and_then(Value::as_array).filter(|a| (1..=MAX_OPTIONS).contains(&a.len()))
+        let Some(items) =
+            self.get("options").and_then(Value::as_array).filter(|a| (1..=MAX_OPTIONS).contains(&a.len()))
         else {
             self.fail("options", format!("must be a list of 1 to {MAX_OPTIONS} choices"));
             return None;

@@ -18,11 +18,11 @@ use appointments::model::Status as AppointmentStatus;
 use auth::events::{EMAIL_VERIFY, PASSWORD_RESET};
 use billing::events::TRIAL_ENDING;
 use calendar::events::{BROKEN as CALENDAR_BROKEN, CHANGED_IN_GOOGLE};
-use staff::events::INVITATION;
-use waitlist::events::OFFERED;
 use campaigns::events::EMAIL as CAMPAIGN_EMAIL;
 use campaigns::message::Mail;
 use reviews::events::REQUESTED as REVIEW_REQUESTED;
+use staff::events::INVITATION;
+use waitlist::events::OFFERED;
 use waitlist::model::Status as EntryStatus;
 
 /// A message ready for a channel.
@@ -50,7 +50,7 @@ pub struct WhatsAppTemplate {
 }
 
 pub enum Prepared {
-    Send(Rendered),
+    Send(Box<Rendered>),
     /// Nothing to send, and why (kept on the delivery row).
     Skip(&'static str),
 }
@@ -122,7 +122,8 @@ async fn appointment(app: &App, envelope: &Envelope, channel: &str) -> ApiResult
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let pending = if envelope.kind == BOOKED { forms::pending::for_appointment(&mut tx, id).await? } else { Vec::new() };
+    let pending =
+        if envelope.kind == BOOKED { forms::pending::for_appointment(&mut tx, id).await? } else { Vec::new() };
     tx.commit().await?;
     let Some(row) = row else { return Ok(Prepared::Skip("the appointment no longer exists")) };
 
@@ -295,7 +296,8 @@ async fn campaign(app: &App, envelope: &Envelope) -> ApiResult<Prepared> {
         "unsubscribe_url": format!("{}/unsubscribe/{token}", app_url()),
     });
     let language = templates::language(&mail.locale);
-    let Prepared::Send(mut rendered) = render(CAMPAIGN_EMAIL, mail.email, None, "email", &facts, &language, None)? else {
+    let Prepared::Send(mut rendered) = render(CAMPAIGN_EMAIL, mail.email, None, "email", &facts, &language, None)?
+    else {
         return Ok(Prepared::Skip("nothing to send"));
     };
     rendered.headers = vec![
@@ -346,7 +348,7 @@ fn render(
     let whatsapp = if channel == "whatsapp" { Some(templates::whatsapp(kind, language, facts)?) } else { None };
     let facts = serde_json::to_value(facts).map_err(ApiError::internal)?;
     let recipient_name = facts.get("customer_name").or(facts.get("name")).and_then(Value::as_str).unwrap_or("");
-    Ok(Prepared::Send(Rendered {
+    Ok(Prepared::Send(Box::new(Rendered {
         recipient,
         recipient_name: recipient_name.to_owned(),
         subject: email_parts.subject,
@@ -355,7 +357,7 @@ fn render(
         ics,
         whatsapp,
         headers: Vec::new(),
-    }))
+    })))
 }
 
 /// Whether the plan in force includes WhatsApp messages (checked at send time: a
