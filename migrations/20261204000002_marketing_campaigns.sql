@@ -43,6 +43,11 @@ CREATE TRIGGER customers_consent_changed AFTER UPDATE OF marketing_consent ON cu
     FOR EACH ROW WHEN (NEW.marketing_consent IS DISTINCT FROM OLD.marketing_consent)
     EXECUTE FUNCTION customers_record_consent();
 
+-- The month's campaign emails count against the plan's allowance, as bookings do.
+ALTER TABLE billing_usage ALTER COLUMN bookings SET DEFAULT 0,
+    ADD COLUMN campaign_emails integer NOT NULL DEFAULT 0 CHECK (campaign_emails >= 0);
+GRANT UPDATE (campaign_emails) ON billing_usage TO kairos_app;
+
 -- A campaign: its message, its audience and where its sending stands. `sent`: every
 -- recipient was handed to the email queue; the recipients' rows say how each delivery went.
 CREATE TABLE campaigns (

@@ -188,6 +188,41 @@ pub async fn count_booking(tx: &mut Tx, business_id: Uuid, tz: Tz, now: DateTime
     if made > max { Err(limit_reached(Limit::MonthlyBookings, &e)) } else { Ok(()) }
 }
 
+/// Count a campaign's `emails` against the month's allowance (the business's local
+/// month), or refuse the whole campaign: none of it is sent.
+pub async fn count_campaign_emails(
+    tx: &mut Tx,
+    business_id: Uuid,
+    tz: Tz,
+    now: DateTime<Utc>,
+    emails: i32,
+) -> Result<(), ApiError> {
+    let e = entitlements(tx, business_id, now).await?;
+    let Some(max) = e.max_monthly_campaign_emails else { return Ok(()) };
+    let sent: i32 = sqlx::query_scalar(
+        "INSERT INTO billing_usage (business_id, month, campaign_emails) VALUES ($1, $2, $3)
+         ON CONFLICT (business_id, month) DO UPDATE SET campaign_emails = billing_usage.campaign_emails + $3
+         RETURNING campaign_emails",
+    )
+    .bind(business_id)
+    .bind(month_of(now, tz))
+    .bind(emails)
+    .fetch_one(&mut **tx)
+    .await?;
+    if sent > max {
+        let left = (max - (sent - emails)).max(0);
+        let plan = e.plan_name.clone();
+        return Err(limit_reached(Limit::MonthlyCampaignEmails, &e).with_detail(if max == 0 {
+            format!("the {plan} plan does not include campaigns; upgrade to send them")
+        } else {
+            format!(
+                "the {plan} plan allows {max} campaign emails a month; {left} are left and this campaign has {emails}"
+            )
+        }));
+    }
+    Ok(())
+}
+
 /// The first day of `now`'s month in the zone.
 pub fn month_of(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     let local = now.with_timezone(&tz).date_naive();

@@ -529,3 +529,39 @@ async fn responses_are_paginated_filtered_and_refused_to_strangers() {
     assert_eq!(t.delete(&format!("/v1/forms/{form}"), Some(&s.tenant.owner)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(ids(&t.get(&path, Some(&staff)).await), responses);
 }
+
+#[tokio::test]
+async fn the_confirmation_the_staff_view_and_the_manage_link_say_which_forms_are_pending() {
+    let t = TestApp::spawn_at(NOW).await;
+    let s = salon(&t).await;
+    let staff = t.member(&s.tenant, Role::Staff).await;
+    let intake =
+        form(&t, &s, "Health <questions>", json!([{"id": "allergies", "type": "text", "label": "Allergies?"}])).await;
+    let email = format!("f{}@forms.test", &Uuid::new_v4().simple().to_string()[..10]);
+    let (appointment, token) = booked(&t, &s, "2026-11-23T09:00:00Z", &email).await;
+
+    t.drain(&notifications::email::OP).await;
+    let mail = e2e::emails_to(&email).await;
+    assert_eq!(mail.len(), 1);
+    let text = e2e::email_text(&mail[0]);
+    assert!(text.contains("Before your visit, please fill in:"), "{text}");
+    assert!(text.contains("Health <questions>: "), "{text}");
+    let link = text.lines().find(|l| l.starts_with("  Health <questions>: ")).unwrap_or_default();
+    assert!(link.contains("/manage/") && link.ends_with(&format!("/forms/{intake}")), "{text}");
+    assert!(text.contains("Health &lt;questions&gt;"), "the HTML part escapes the name: {text}");
+
+    let staff_view = t.get(&format!("/v1/appointments/{appointment}"), Some(&staff)).await;
+    assert_eq!(staff_view.status, StatusCode::OK, "{}", staff_view.body);
+    assert_eq!(staff_view.body["forms"][0]["form_id"], intake.as_str());
+    assert_eq!(staff_view.body["forms"][0]["pending"], true);
+    let customer_view = t.get(&format!("/v1/public/manage/{token}"), None).await;
+    assert_eq!(customer_view.body["forms"][0]["fields"][0]["id"], "allergies", "{}", customer_view.body);
+    assert!(customer_view.body["forms"][0]["answered_at"].is_null());
+
+    assert_eq!(submit(&t, &token, &intake, json!({"allergies": "none"})).await.status, StatusCode::CREATED);
+    let staff_view = t.get(&format!("/v1/appointments/{appointment}"), Some(&staff)).await;
+    assert_eq!(staff_view.body["forms"][0]["pending"], false);
+    assert_eq!(staff_view.body["forms"][0]["answered_at"], "2026-11-21T08:00:00Z");
+    let customer_view = t.get(&format!("/v1/public/manage/{token}"), None).await;
+    assert_eq!(customer_view.body["forms"][0]["answered_at"], "2026-11-21T08:00:00Z");
+}

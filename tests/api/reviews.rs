@@ -384,3 +384,34 @@ async fn the_delay_is_the_businesses_and_turning_requests_on_asks_about_the_last
     assert_eq!(sweep(&t, "2026-12-08T13:30:00Z").await, 0);
     assert_eq!(requested(&t).await, [elsewhere, recent]);
 }
+
+#[tokio::test]
+async fn the_request_email_carries_a_link_that_takes_the_review() {
+    let t = spawn().await;
+    let s = salon(&t).await;
+    let name = format!("Rhea {}", &Uuid::new_v4().simple().to_string()[..8]);
+    let appointment = completed(&t, &s, "2026-11-30T09:00:00Z", &name).await;
+    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+    t.drain(&notifications::email::OP).await;
+    let before = e2e::emails_to(&email).await.len();
+
+    let later = t.app.clone().with_now(at(AFTER));
+    assert_eq!(reviews::request::sweep(&later).await.unwrap(), 1);
+    shared::outbox::relay(&later).await.unwrap();
+    local::workers::poll_once(&later, &notifications::email::OP, std::time::Duration::from_secs(2)).await.unwrap();
+    let mail = e2e::emails_to(&email).await;
+    assert_eq!(mail.len(), before + 1, "one request, after the confirmation");
+    let text = e2e::email_text(mail.last().unwrap());
+    assert!(text.contains("thank you for your visit: Cut at Salon"), "{text}");
+    let url = text.lines().find(|l| l.contains("/review/")).expect("the review link").trim();
+    let token = url.rsplit('/').next().unwrap();
+
+    let res = submit(&t, token, json!({"rating": 5, "text": "Lovely"})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let stored: String = sqlx::query_scalar("SELECT appointment_id::text FROM reviews WHERE id = $1::uuid")
+        .bind(res.id())
+        .fetch_one(&t.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(stored, appointment);
+}

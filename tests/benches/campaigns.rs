@@ -24,6 +24,11 @@ async fn stats(t: &TestApp, owner: &str, id: &str) -> Value {
 async fn main() {
     let t = TestApp::spawn().await;
     let tenant = t.tenant("Bench Campaigns").await;
+    // Beyond any plan's monthly allowance (Pro's is 20,000): this database's plan has none.
+    sqlx::query("UPDATE plans SET max_monthly_campaign_emails = NULL WHERE id = 'pro'")
+        .execute(&t.db.admin)
+        .await
+        .unwrap();
     let setup = Instant::now();
     sqlx::query(
         "INSERT INTO customers (id, business_id, name, email, marketing_consent, marketing_consent_source,

@@ -65,12 +65,18 @@ async fn handler(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let recipients = i32::try_from(recipients).map_err(ApiError::internal)?;
+    let zone = sqlx::query_scalar!("SELECT time_zone FROM businesses WHERE id = $1", auth.business_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let zone: chrono_tz::Tz = zone.parse().map_err(ApiError::internal)?;
+    shared::plan::count_campaign_emails(&mut tx, auth.business_id, zone, now, recipients).await?;
     sqlx::query!(
         "UPDATE campaigns SET status = 'sending', recipients = $2, send_started_at = $3, batches = 1,
                 updated_at = now()
          WHERE id = $1",
         campaign_id,
-        i32::try_from(recipients).map_err(ApiError::internal)?,
+        recipients,
         now
     )
     .execute(&mut *tx)
