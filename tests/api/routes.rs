@@ -54,7 +54,10 @@ async fn every_route_refuses_strangers_other_tenants_and_lesser_roles() {
         if let Some(q) = event["rawQueryString"].as_str().filter(|q| !q.is_empty()) {
             path = format!("{path}?{}", fill(q));
         }
-        let body: Option<Value> = event["body"].as_str().map(|b| serde_json::from_str(&fill(b)).unwrap());
+        // JSON bodies; the unsubscribe fixture's one-click form body is sent as none.
+        let json_body = event["headers"]["content-type"].as_str().is_none_or(|c| c.starts_with("application/json"));
+        let body: Option<Value> =
+            event["body"].as_str().filter(|_| json_body).map(|b| serde_json::from_str(&fill(b)).unwrap());
         let has_ids = route_has_ids(trigger["path"].as_str().unwrap());
 
         if trigger["authorizer"] == true {

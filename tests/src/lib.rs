@@ -655,21 +655,7 @@ pub async fn all_emails() -> Vec<(Vec<String>, String)> {
 
 /// The raw MIME of every email moto's SES accepted for `address`.
 pub async fn emails_to(address: &str) -> Vec<String> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
-    shared::tls::ensure_provider();
-    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .expect("moto data")
-        .json()
-        .await
-        .expect("moto json");
-    data["ses"]["RawMessage"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|a| a == address)))
-        .map(|m| m["raw_data"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    all_emails().await.into_iter().filter(|(to, _)| to.iter().any(|a| a == address)).map(|(_, raw)| raw).collect()
 }
 
 /// The decoded text parts of a raw MIME email (its base64 bodies), joined.
