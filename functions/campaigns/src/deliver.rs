@@ -113,14 +113,18 @@ pub async fn run_batch(app: &App, business_id: Uuid, batch: &Batch) -> ApiResult
     .execute(&mut *tx)
     .await?;
     let recipient_ids: Vec<Uuid> = picked.iter().map(|r| r.id).collect();
+    // Each recipient finds its row (this batch's, or an earlier attempt's) by the key it was
+    // given above: one lookup in the unique (business, key) index per recipient, however
+    // large the outbox, even on a generic plan made while the tables were small.
     sqlx::query!(
         "UPDATE campaign_recipients r SET status = 'queued', queued_at = $3, outbox_id = o.id
-         FROM outbox o
-         WHERE r.id = ANY ($1) AND o.business_id = $2
-           AND o.dedup_key = 'campaign:' || r.campaign_id || ':customer:' || r.customer_id",
+         FROM unnest($1::uuid[], $4::text[]) AS u (recipient_id, key)
+         JOIN outbox o ON o.business_id = $2 AND o.dedup_key = u.key
+         WHERE r.id = u.recipient_id",
         &recipient_ids,
         business_id,
-        app.now()
+        app.now(),
+        &keys
     )
     .execute(&mut *tx)
     .await?;
